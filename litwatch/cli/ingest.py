@@ -1,0 +1,3 @@
+"""``litwatch import`` and ``litwatch hits``: records in, records out."""
+
+from __future__ import annotations
