@@ -47,6 +47,7 @@ class SmtpSettings:
     security: str = "starttls"  # "starttls", "tls" (implicit) or "none"
     sender: str = "litwatch@localhost"
     timeout: float = 30.0
+    ca_file: str | None = None  # a private CA for the relay's certificate
     user: str | None = field(default=None, repr=False)  # LITWATCH_SMTP_USER
     password: str | None = field(default=None, repr=False)  # LITWATCH_SMTP_PASSWORD
 
@@ -82,7 +83,7 @@ _TOP_KEYS = frozenset({"database", "paths", "eutils", "smtp", "digest", "triage"
 _DATABASE_KEYS = frozenset({"url"})
 _PATHS_KEYS = frozenset({"queries", "templates", "outbox"})
 _EUTILS_KEYS = frozenset({"base_url", "tool", "email", "batch_size", "timeout", "max_attempts"})
-_SMTP_KEYS = frozenset({"host", "port", "security", "sender", "timeout"})
+_SMTP_KEYS = frozenset({"host", "port", "security", "sender", "timeout", "ca_file"})
 _DIGEST_KEYS = frozenset({"name", "recipients", "schedule", "send_when", "max_entries", "subject"})
 _TRIAGE_KEYS = frozenset({"exclusion_reasons", "curator"})
 
@@ -166,6 +167,7 @@ def _from_document(doc: TomlDocument) -> Settings:
                 security=security,
                 sender=str(smtp_raw.get("sender", SmtpSettings.sender)),
                 timeout=float(smtp_raw.get("timeout", SmtpSettings.timeout)),
+                ca_file=str(_path(base, smtp_raw["ca_file"])) if "ca_file" in smtp_raw else None,
             )
 
     eutils = EutilsSettings(
