@@ -21,6 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -123,10 +125,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-            # Switching to WAL needs an exclusive lock: only ask when not in WAL yet.
-            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
-            if mode not in ("wal", "memory"):
-                cursor.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, much faster commits
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -136,6 +135,26 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch a new database file to WAL (it stays so); wait while another process does.
+
+    The switch needs an exclusive lock and SQLite may refuse it at once with
+    "database is locked" instead of calling the busy handler, e.g. when two
+    processes open a brand-new file together, so retry until the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+            if mode in ("wal", "memory"):  # in-memory databases have no WAL
+                return
+            cursor.execute("PRAGMA journal_mode = WAL").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 @contextmanager
