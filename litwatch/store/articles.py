@@ -187,9 +187,12 @@ def _sortable(pub_date: PartialDate | None) -> date | None:
         return None
     try:
         return pub_date.sortable
-    except ValueError:  # an impossible day or month in the source: keep the year
-        year = pub_date.year
-        return date(year, 1, 1) if year and 1 <= year <= 9999 else None
+    except ValueError:  # an impossible day or month in the source: keep what is possible
+        pass
+    year, month = pub_date.year, pub_date.month
+    if year is None or not 1 <= year <= 9999:
+        return None
+    return date(year, month if month and 1 <= month <= 12 else 1, 1)
 
 
 def indexable_work_key(key: str | None) -> str | None:
