@@ -8,6 +8,7 @@ PNAS 2023 review of ketamine in depression).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,7 +28,7 @@ from litwatch.article import (
     RegistryId,
 )
 from litwatch.db import write_tx
-from litwatch.errors import StoreError
+from litwatch.errors import InputError, StoreError
 from litwatch.models import ArticleRow
 from litwatch.store import (
     count_articles,
@@ -347,6 +348,21 @@ def test_list_articles_filters_orders_and_pages(engine: Engine) -> None:
         list_articles(engine, status="Pending")
 
 
+def test_untriaged_listing_leaves_out_decided_records(engine: Engine) -> None:
+    save_articles(engine, [sygma(), krystal_indexed()], now=NOW)
+    with write_tx(engine) as conn:  # what triage does with each decision event
+        conn.execute(
+            update(ARTICLES)
+            .where(ARTICLES.c.pmid == 29768149)
+            .values(decision="include", decided_at=LATER)
+        )
+    assert [s.pmid for s in list_articles(engine, untriaged=True)] == ["38011560"]
+    assert count_articles(engine, untriaged=True) == 1
+    decided = get_article(engine, "29768149")
+    assert decided is not None
+    assert decided.decision == "include"
+
+
 def test_get_article_of_unknown_pmid_is_none_and_a_non_pmid_is_refused(engine: Engine) -> None:
     assert get_article(engine, "12345") is None
     with pytest.raises(StoreError, match="not a PMID: 'PMC10710048'"):
@@ -371,6 +387,19 @@ def test_bad_input_is_refused_and_nothing_of_the_batch_is_stored(engine: Engine)
     with pytest.raises(StoreError, match="not a PMID: 'PMC10710048' \\(record 'PMC10710048'\\)"):
         save_articles(engine, [sygma(), replace(sygma(), pmid="PMC10710048")], now=NOW)
     assert count_articles(engine) == 0
+
+
+def test_records_before_a_failing_source_are_saved_and_the_error_propagates(
+    engine: Engine,
+) -> None:
+    def truncated_file() -> Iterator[Article]:
+        yield sygma()
+        yield krystal_in_process()
+        raise InputError("broken.xml", "truncated XML", line=120, record="PMID 3")
+
+    with pytest.raises(InputError, match=r"broken\.xml:120: PMID 3: truncated XML"):
+        save_articles(engine, truncated_file(), now=NOW)
+    assert sorted(s.pmid for s in list_articles(engine)) == ["29768149", "38011560"]
 
 
 def test_in_the_callers_transaction_a_failure_stores_nothing(engine: Engine) -> None:

@@ -70,6 +70,8 @@ def save_articles(
     With an ``Engine`` each batch is committed in its own write transaction;
     with a ``Connection`` everything happens in the caller's transaction.
     A PMID given twice is handled in order, as if saved one after the other.
+    If iterating ``articles`` raises, the records it gave before are saved and
+    the error propagates (wrap the source to keep the counts of a partial file).
     """
     require_aware(now, "now")
     result = SaveResult(new=[], updated=[], unchanged=[])
@@ -142,12 +144,19 @@ def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
     """
     batch: list[Article] = []
     seen: set[str] = set()
-    for article in articles:
-        if len(batch) >= size or article.pmid in seen:
+    try:
+        for article in articles:
+            if len(batch) >= size or article.pmid in seen:
+                yield batch
+                batch, seen = [], set()
+            batch.append(article)
+            seen.add(article.pmid)
+    except Exception:
+        # The source failed (e.g. a truncated file): the records it gave are
+        # still saved, then its error goes on to the caller.
+        if batch:
             yield batch
-            batch, seen = [], set()
-        batch.append(article)
-        seen.add(article.pmid)
+        raise
     if batch:
         yield batch
 

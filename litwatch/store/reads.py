@@ -50,16 +50,18 @@ def list_articles(
     limit: int | None = None,
     offset: int = 0,
     order: str = "newest",
+    untriaged: bool = False,
     include_deleted: bool = False,
 ) -> list[StoredArticle]:
     """Stored records, newest first by default.
 
     ``since`` keeps records first seen at or after it (a date means its
     midnight UTC); ``status`` is the MedlineCitation status (``MEDLINE``,
-    ``In-Process`` …, any case). ``order``: newest / oldest (first seen),
-    published (publication date, newest first), pmid.
+    ``In-Process`` …, any case). ``untriaged`` keeps records with no curator
+    decision yet. ``order``: newest / oldest (first seen), published
+    (publication date, newest first), pmid.
     """
-    query = _filtered(select(*_COLUMNS), since, status, include_deleted)
+    query = _filtered(select(*_COLUMNS), since, status, include_deleted, untriaged)
     query = query.order_by(*_order_by(order)).offset(max(offset, 0))
     if limit is not None:
         query = query.limit(max(limit, 0))
@@ -74,10 +76,13 @@ def count_articles(
     *,
     since: datetime | date | None = None,
     status: str | None = None,
+    untriaged: bool = False,
     include_deleted: bool = False,
 ) -> int:
     """How many records ``list_articles`` would return without a limit."""
-    query = _filtered(select(func.count()).select_from(ARTICLES), since, status, include_deleted)
+    query = _filtered(
+        select(func.count()).select_from(ARTICLES), since, status, include_deleted, untriaged
+    )
     with reading(bind) as conn:
         return int(conn.execute(query).scalar_one())
 
@@ -103,11 +108,15 @@ def _filtered(
     since: datetime | date | None,
     status: str | None,
     include_deleted: bool,
+    untriaged: bool = False,
 ) -> Select[Any]:
     if since is not None:
         query = query.where(ARTICLES.c.first_seen >= _as_utc(since))
     if status is not None:
         query = query.where(ARTICLES.c.status == _canonical_status(status))
+    if untriaged:
+        # Served by the (decision, first_seen) index: no search through the event log.
+        query = query.where(ARTICLES.c.decision.is_(None))
     if not include_deleted:
         query = query.where(ARTICLES.c.deleted_at.is_(None))
     return query

@@ -96,7 +96,21 @@ def upgrade() -> None:
         "work_key",
     ):
         op.create_index(op.f(f"ix_articles_{column}"), "articles", [column])
-    op.create_index("ix_articles_decision_first_seen", "articles", ["decision", "first_seen"])
+    untriaged, decided = sa.text("decision IS NULL"), sa.text("decision IS NOT NULL")
+    op.create_index(
+        "ix_articles_untriaged",
+        "articles",
+        ["first_seen", "id"],
+        sqlite_where=untriaged,
+        postgresql_where=untriaged,
+    )
+    op.create_index(
+        "ix_articles_decided",
+        "articles",
+        ["decision", "first_seen", "id"],
+        sqlite_where=decided,
+        postgresql_where=decided,
+    )
 
     op.create_table(
         "query_state",
