@@ -315,7 +315,7 @@ def _refusal(status: DatabaseStatus) -> StoreError | None:
 
 def _migrate(engine: Engine, migrations: Migrations) -> list[str]:
     """Run the pending migrations in one write transaction; returns what was applied."""
-    with write_tx(engine) as conn:
+    with _migration_tx(engine) as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(select(func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
         # Read again under the write lock: another process may have just migrated.
@@ -326,8 +326,45 @@ def _migrate(engine: Engine, migrations: Migrations) -> list[str]:
         if status.up_to_date:
             return []
         command.upgrade(migrations.config(conn), "head")
+        if conn.dialect.name == "sqlite":
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+            if broken is not None:
+                raise StoreError(
+                    f"migrating database {status.url} would break a reference from "
+                    f"table {broken[0]} to {broken[2]}: nothing was changed"
+                )
     log.info("database %s migrated to schema %s", status.url, status.head)
     return list(status.pending)
+
+
+@contextmanager
+def _migration_tx(engine: Engine) -> Iterator[Connection]:
+    """``write_tx`` with SQLite's foreign keys off, as Alembic's batch mode needs.
+
+    Batch mode rebuilds a table by copying it and dropping the original; with
+    foreign keys on, dropping ``articles`` would cascade-delete every hit and
+    tag. The pragma only takes effect outside a transaction, so it is set on
+    the raw connection before BEGIN; ``_migrate`` checks the references
+    itself before committing.
+    """
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else None
+        _sqlite_pragma(raw, "foreign_keys = OFF")
+        try:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+        finally:
+            _sqlite_pragma(raw, "foreign_keys = ON")
+
+
+def _sqlite_pragma(raw_connection: Any, setting: str) -> None:
+    if raw_connection is not None:
+        cursor = raw_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA {setting}")
+        finally:
+            cursor.close()
 
 
 def open_database(

@@ -170,6 +170,74 @@ def test_open_with_upgrade_migrates_an_older_schema(
     assert check_database(sqlite_url, migrations=newer_migrations).current == "0002"
 
 
+REBUILD_ARTICLES = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def _recreate():
+    # On SQLite, rebuild the table (copy, drop the original, rename) as batch
+    # mode does for most changes; PostgreSQL alters it in place.
+    return "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+
+
+def upgrade():
+    with op.batch_alter_table("articles", recreate=_recreate()) as batch:
+        batch.add_column(sa.Column("abstract_text", sa.Text(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("articles", recreate=_recreate()) as batch:
+        batch.drop_column("abstract_text")
+"""
+
+
+def test_rebuilding_a_referenced_table_keeps_the_rows_that_refer_to_it(
+    db_url: str, tmp_path: Path
+) -> None:
+    engine = open_database(db_url)
+    try:
+        save_articles(engine, [_tiny_article(123)], now=NOON)
+        with write_tx(engine) as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO search_runs (run_id, query_name, query_hash, term_sent, "
+                    "date_field, window_start, window_end, started_at, status) VALUES "
+                    "('r1', 'q', 'h', 'ketamine', 'crdt', :day, :day, :at, 'ok')"
+                ),
+                {"day": date(2026, 11, 1), "at": NOON.replace(tzinfo=None)},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO query_hits (search_run_id, article_id, query_name) "
+                    "SELECT s.id, a.id, 'q' FROM search_runs s, articles a"
+                )
+            )
+    finally:
+        engine.dispose()
+    folder = tmp_path / "rebuild_versions"
+    folder.mkdir()
+    (folder / "0002_rebuild_articles.py").write_text(REBUILD_ARTICLES, encoding="utf-8")
+
+    assert upgrade_database(db_url, migrations=Migrations((folder,))) == ["0002"]
+    engine = open_database(db_url, migrations=Migrations((folder,)))
+    try:
+        with engine.connect() as conn:
+            hits = conn.execute(text("SELECT count(*) FROM query_hits")).scalar_one()
+            fk_on = (
+                conn.exec_driver_sql("PRAGMA foreign_keys").scalar() if "sqlite" in db_url else 1
+            )
+    finally:
+        engine.dispose()
+    assert hits == 1  # not cascade-deleted when the old articles table was dropped
+    assert fk_on == 1  # and references are enforced again afterwards
+
+
 def test_newer_schema_is_refused(db_url: str, newer_migrations: Migrations) -> None:
     upgrade_database(db_url, migrations=newer_migrations)  # a "newer litwatch" wrote it
     with pytest.raises(StoreError, match="at schema 0002, written by a newer litwatch"):
