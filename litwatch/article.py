@@ -338,6 +338,9 @@ def _from_iso(value: str | None) -> date | None:
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# Dropped before folding, so "writer's", "Writer’s" and "writers" agree (NFKD
+# would drop the curly one but turn the straight one into a word break).
+_APOSTROPHES = re.compile("['\u2018\u2019\u02bc]")
 
 
 def normalise_doi(doi: str | None) -> str | None:
@@ -350,7 +353,7 @@ def normalise_doi(doi: str | None) -> str | None:
 
 def fold_text(text: str) -> str:
     """Lower-case ASCII letters and digits only: accents and punctuation folded away."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", text))
     ascii_only = decomposed.encode("ascii", "ignore").decode("ascii").lower()
     return _NON_WORD.sub(" ", ascii_only).strip()
 

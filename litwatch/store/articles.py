@@ -1,0 +1,272 @@
+"""Saving articles: dedupe by PMID, keep the newest version, remember first sight.
+
+The unique PMID and ``INSERT … ON CONFLICT DO UPDATE`` do the dedupe, so two
+writers saving the same record at once cannot make two rows or lose the newer
+copy. The update replaces the stored record only when the incoming one is not
+older (``(Version, modified)`` compared) and its content hash differs; then
+``updated_at`` moves and ``tagged_hash`` is cleared so the tagger redoes it.
+Every save moves ``last_seen``; nothing ever moves ``first_seen``.
+
+A read of the stored versions before each batch only sorts the PMIDs into
+new / updated / unchanged for the counts. On SQLite it runs under the write
+lock taken at BEGIN, so the counts are exact; on PostgreSQL a concurrent
+writer may make them off by the records both saved (the rows stay right).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, case, null, or_, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.dml import Insert
+
+from ..article import Article, PartialDate, content_hash_of_json, normalise_doi, work_key
+from ..db import RawJson, upsert, write_tx
+from ..errors import StoreError
+from ._common import ARTICLES, BATCH_SIZE, chunks, pmid_number, reading, require_aware
+from .records import SaveResult, StoredVersion
+
+# Columns copied from the record; replaced together when a newer copy arrives.
+_CONTENT_COLUMNS = (
+    "version",
+    "kind",
+    "status",
+    "title",
+    "doi",
+    "doi_norm",
+    "pmcid",
+    "journal",
+    "journal_iso",
+    "pub_date",
+    "pub_year",
+    "language",
+    "created",
+    "modified",
+    "is_retracted",
+    "has_erratum",
+    "is_indexed",
+    "work_key",
+    "data",
+    "content_hash",
+)
+
+# Work keys longer than this are shortened with a hash suffix: PostgreSQL
+# refuses B-tree index entries over ~2.7 kB, and a folded title can be long.
+_MAX_WORK_KEY = 200
+
+
+def save_articles(
+    target: Connection | Engine,
+    articles: Iterable[Article],
+    *,
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+) -> SaveResult:
+    """Store ``articles`` (any iterable, consumed lazily in batches).
+
+    With an ``Engine`` each batch is committed in its own write transaction;
+    with a ``Connection`` everything happens in the caller's transaction.
+    A PMID given twice is handled in order, as if saved one after the other.
+    If iterating ``articles`` raises, the records it gave before are saved and
+    the error propagates (wrap the source to keep the counts of a partial file).
+    """
+    require_aware(now, "now")
+    result = SaveResult(new=[], updated=[], unchanged=[])
+    statement: Insert | None = None
+    for batch in _batches(articles, batch_size):
+        rows = [_row(article, now) for article in batch]
+        if isinstance(target, Engine):
+            with write_tx(target) as conn:
+                statement = statement if statement is not None else _upsert_statement(conn)
+                _save_batch(conn, statement, rows, result)
+        else:
+            statement = statement if statement is not None else _upsert_statement(target)
+            _save_batch(target, statement, rows, result)
+    return result
+
+
+def stored_versions(bind: Connection | Engine, pmids: Collection[str]) -> dict[str, StoredVersion]:
+    """``pmid -> StoredVersion`` for those of ``pmids`` already stored."""
+    numbers = sorted({pmid_number(p) for p in pmids})
+    found: dict[str, StoredVersion] = {}
+    with reading(bind) as conn:
+        for chunk in chunks(numbers):
+            for pmid, content_hash, version, modified in conn.execute(
+                select(
+                    ARTICLES.c.pmid,
+                    ARTICLES.c.content_hash,
+                    ARTICLES.c.version,
+                    ARTICLES.c.modified,
+                ).where(ARTICLES.c.pmid.in_(chunk))
+            ):
+                found[str(pmid)] = StoredVersion(content_hash, version, modified)
+    return found
+
+
+def mark_deleted(target: Connection | Engine, pmids: Iterable[str], *, now: datetime) -> list[str]:
+    """Record that PubMed deleted these citations (``DeleteCitation``).
+
+    The rows are kept (hits, triage and digests refer to them) and flagged;
+    returns the PMIDs that were stored and not flagged before.
+    """
+    require_aware(now, "now")
+    numbers = sorted({pmid_number(p) for p in pmids})
+
+    def run(conn: Connection) -> list[str]:
+        marked: list[str] = []
+        for chunk in chunks(numbers):
+            rows = conn.execute(
+                update(ARTICLES)
+                .where(ARTICLES.c.pmid.in_(chunk), ARTICLES.c.deleted_at.is_(None))
+                .values(deleted_at=now)
+                .returning(ARTICLES.c.pmid)
+            )
+            marked.extend(str(pmid) for (pmid,) in rows)
+        return sorted(marked, key=int)
+
+    if isinstance(target, Engine):
+        with write_tx(target) as conn:
+            return run(conn)
+    return run(target)
+
+
+# -- internals ----------------------------------------------------------------
+
+
+def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
+    """Batches of at most ``size`` with no PMID twice (a repeat starts a new batch).
+
+    One statement cannot upsert a row twice (PostgreSQL refuses it), and
+    splitting keeps "saved one after the other" semantics for repeats.
+    """
+    batch: list[Article] = []
+    seen: set[str] = set()
+    try:
+        for article in articles:
+            if len(batch) >= size or article.pmid in seen:
+                yield batch
+                batch, seen = [], set()
+            batch.append(article)
+            seen.add(article.pmid)
+    except Exception:
+        # The source failed (e.g. a truncated file): the records it gave are
+        # still saved, then its error goes on to the caller.
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch
+
+
+def _row(article: Article, now: datetime) -> dict[str, Any]:
+    canonical = article.to_json()
+    return {
+        "pmid": pmid_number(article.pmid, where=f"record {article.pmid!r}"),
+        "version": article.version,
+        "kind": article.kind,
+        "status": article.status,
+        "title": article.title,
+        "doi": article.doi,
+        "doi_norm": normalise_doi(article.doi),
+        "pmcid": article.pmcid,
+        "journal": article.journal_title,
+        "journal_iso": article.journal_iso,
+        "pub_date": _sortable(article.pub_date),
+        "pub_year": article.pub_year,
+        "language": article.languages[0] if article.languages else None,
+        "created": article.created,
+        "modified": article.modified,
+        "is_retracted": article.is_retracted,
+        "has_erratum": article.has_erratum,
+        "is_indexed": article.is_indexed,
+        "work_key": indexable_work_key(work_key(article)),
+        "data": RawJson(canonical),
+        "content_hash": content_hash_of_json(canonical),
+        "first_seen": now,
+        "updated_at": None,
+        "last_seen": now,
+    }
+
+
+def _sortable(pub_date: PartialDate | None) -> date | None:
+    if pub_date is None:
+        return None
+    try:
+        return pub_date.sortable
+    except ValueError:  # an impossible day or month in the source: keep what is possible
+        pass
+    year, month = pub_date.year, pub_date.month
+    if year is None or not 1 <= year <= 9999:
+        return None
+    return date(year, month if month and 1 <= month <= 12 else 1, 1)
+
+
+def indexable_work_key(key: str | None) -> str | None:
+    """The work key as stored: very long keys keep a prefix and a hash of the whole."""
+    if key is None or len(key) <= _MAX_WORK_KEY:
+        return key
+    return f"{key[: _MAX_WORK_KEY - 17]}#{content_hash_of_json(key)[:16]}"
+
+
+def _upsert_statement(bind: Connection) -> Insert:
+    t = ARTICLES
+
+    def changes(excluded: Any) -> dict[str, Any]:
+        not_older = or_(
+            excluded.version > t.c.version,
+            and_(
+                excluded.version == t.c.version,
+                or_(
+                    t.c.modified.is_(None),
+                    and_(excluded.modified.is_not(None), excluded.modified >= t.c.modified),
+                ),
+            ),
+        )
+        replace = and_(not_older, excluded.content_hash != t.c.content_hash)
+        values: dict[str, Any] = {
+            name: case((replace, excluded[name]), else_=t.c[name]) for name in _CONTENT_COLUMNS
+        }
+        values["updated_at"] = case((replace, excluded.last_seen), else_=t.c.updated_at)
+        values["tagged_hash"] = case((replace, null()), else_=t.c.tagged_hash)
+        values["last_seen"] = excluded.last_seen
+        return values
+
+    return upsert(bind, t, conflict=["pmid"], update=changes)
+
+
+def _rank(version: int, modified: date | None) -> tuple[int, date]:
+    """Order of record versions: PubMed Version first, then the modification date."""
+    return (version, modified or date.min)
+
+
+def _save_batch(
+    conn: Connection, statement: Insert, rows: list[dict[str, Any]], result: SaveResult
+) -> None:
+    stored = {
+        pmid: (content_hash, _rank(version, modified))
+        for pmid, content_hash, version, modified in conn.execute(
+            select(
+                ARTICLES.c.pmid, ARTICLES.c.content_hash, ARTICLES.c.version, ARTICLES.c.modified
+            ).where(ARTICLES.c.pmid.in_([row["pmid"] for row in rows]))
+        )
+    }
+    for row in rows:
+        pmid = str(row["pmid"])
+        before = stored.get(row["pmid"])
+        if before is None:
+            result.new.append(pmid)
+        elif (
+            before[0] != row["content_hash"] and _rank(row["version"], row["modified"]) >= before[1]
+        ):
+            result.updated.append(pmid)
+        else:
+            result.unchanged.append(pmid)
+    try:
+        conn.execute(statement, rows)
+    except DBAPIError as exc:
+        first, last = rows[0]["pmid"], rows[-1]["pmid"]
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else repr(exc.orig)
+        raise StoreError(f"saving PMIDs {first}…{last} failed: {reason}") from exc

@@ -1,0 +1,183 @@
+"""Reading articles back: one by PMID, listings, and the other PMIDs of a work."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, func, select
+
+from ..article import STATUSES, Article
+from ..errors import StoreError
+from ._common import ARTICLES, pmid_number, reading
+from .records import StoredArticle
+
+ORDERS = ("newest", "oldest", "published", "pmid")
+
+_COLUMNS = (
+    ARTICLES.c.id,
+    ARTICLES.c.pmid,
+    ARTICLES.c.data,
+    ARTICLES.c.content_hash,
+    ARTICLES.c.first_seen,
+    ARTICLES.c.updated_at,
+    ARTICLES.c.last_seen,
+    ARTICLES.c.work_key,
+    ARTICLES.c.evidence_level,
+    ARTICLES.c.is_trial,
+    ARTICLES.c.registry_ids,
+    ARTICLES.c.decision,
+    ARTICLES.c.deleted_at,
+)
+
+
+def get_article(bind: Connection | Engine, pmid: str) -> StoredArticle | None:
+    """The stored record for ``pmid``, or None if it was never stored."""
+    number = pmid_number(pmid)
+    with reading(bind) as conn:
+        row = conn.execute(select(*_COLUMNS).where(ARTICLES.c.pmid == number)).one_or_none()
+        if row is None:
+            return None
+        return _stored(row, _same_work(conn, [row]))
+
+
+def list_articles(
+    bind: Connection | Engine,
+    *,
+    since: datetime | date | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    order: str = "newest",
+    untriaged: bool = False,
+    include_deleted: bool = False,
+) -> list[StoredArticle]:
+    """Stored records, newest first by default.
+
+    ``since`` keeps records first seen at or after it (a date means its
+    midnight UTC); ``status`` is the MedlineCitation status (``MEDLINE``,
+    ``In-Process`` …, any case). ``untriaged`` keeps records with no curator
+    decision yet. ``order``: newest / oldest (first seen), published
+    (publication date, newest first), pmid.
+    """
+    query = _filtered(select(*_COLUMNS), since, status, include_deleted, untriaged)
+    query = query.order_by(*_order_by(order)).offset(max(offset, 0))
+    if limit is not None:
+        query = query.limit(max(limit, 0))
+    with reading(bind) as conn:
+        rows = conn.execute(query).all()
+        same_work = _same_work(conn, rows)
+    return [_stored(row, same_work) for row in rows]
+
+
+def count_articles(
+    bind: Connection | Engine,
+    *,
+    since: datetime | date | None = None,
+    status: str | None = None,
+    untriaged: bool = False,
+    include_deleted: bool = False,
+) -> int:
+    """How many records ``list_articles`` would return without a limit."""
+    query = _filtered(
+        select(func.count()).select_from(ARTICLES), since, status, include_deleted, untriaged
+    )
+    with reading(bind) as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def same_work_pmids(bind: Connection | Engine, pmid: str) -> list[str]:
+    """Other stored PMIDs of the same work (same DOI, or same title + year + first author)."""
+    number = pmid_number(pmid)
+    key = select(ARTICLES.c.work_key).where(ARTICLES.c.pmid == number).scalar_subquery()
+    with reading(bind) as conn:
+        pmids = conn.execute(
+            select(ARTICLES.c.pmid)
+            .where(ARTICLES.c.work_key == key, ARTICLES.c.pmid != number)
+            .order_by(ARTICLES.c.pmid)
+        ).scalars()
+        return [str(p) for p in pmids]
+
+
+# -- internals ----------------------------------------------------------------
+
+
+def _filtered(
+    query: Select[Any],
+    since: datetime | date | None,
+    status: str | None,
+    include_deleted: bool,
+    untriaged: bool = False,
+) -> Select[Any]:
+    if since is not None:
+        query = query.where(ARTICLES.c.first_seen >= _as_utc(since))
+    if status is not None:
+        query = query.where(ARTICLES.c.status == _canonical_status(status))
+    if untriaged:
+        # Served by the (decision, first_seen) index: no search through the event log.
+        query = query.where(ARTICLES.c.decision.is_(None))
+    if not include_deleted:
+        query = query.where(ARTICLES.c.deleted_at.is_(None))
+    return query
+
+
+def _as_utc(value: datetime | date) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise StoreError(f"since must be timezone-aware, not {value.isoformat()}")
+        return value
+    return datetime.combine(value, time.min, tzinfo=UTC)
+
+
+def _canonical_status(status: str) -> str:
+    for known in STATUSES:
+        if known.lower() == status.strip().lower():
+            return known
+    raise StoreError(f"unknown PubMed status {status!r}: one of {', '.join(STATUSES)}")
+
+
+def _order_by(order: str) -> tuple[Any, ...]:
+    if order == "newest":
+        return (ARTICLES.c.first_seen.desc(), ARTICLES.c.id.desc())
+    if order == "oldest":
+        return (ARTICLES.c.first_seen.asc(), ARTICLES.c.id.asc())
+    if order == "published":
+        return (ARTICLES.c.pub_date.desc().nulls_last(), ARTICLES.c.id.desc())
+    if order == "pmid":
+        return (ARTICLES.c.pmid.asc(),)
+    raise StoreError(f"unknown order {order!r}: one of {', '.join(ORDERS)}")
+
+
+def _same_work(conn: Connection, rows: Any) -> dict[str, list[str]]:
+    """work key -> stored PMIDs with that key, for the keys of ``rows``."""
+    keys = sorted({row.work_key for row in rows if row.work_key is not None})
+    found: dict[str, list[str]] = defaultdict(list)
+    for start in range(0, len(keys), 500):
+        for pmid, key in conn.execute(
+            select(ARTICLES.c.pmid, ARTICLES.c.work_key)
+            .where(ARTICLES.c.work_key.in_(keys[start : start + 500]))
+            .order_by(ARTICLES.c.pmid)
+        ):
+            found[key].append(str(pmid))
+    return found
+
+
+def _stored(row: Any, same_work: dict[str, list[str]]) -> StoredArticle:
+    pmid = str(row.pmid)
+    others = same_work.get(row.work_key, []) if row.work_key else []
+    return StoredArticle(
+        article=Article.from_dict(row.data),
+        id=row.id,
+        content_hash=row.content_hash,
+        first_seen=row.first_seen,
+        updated_at=row.updated_at,
+        last_seen=row.last_seen,
+        work_key=row.work_key,
+        same_work=tuple(p for p in others if p != pmid),
+        evidence_level=row.evidence_level,
+        is_trial=bool(row.is_trial),
+        registry_ids=tuple(row.registry_ids or ()),
+        decision=row.decision,
+        deleted_at=row.deleted_at,
+    )
