@@ -74,5 +74,20 @@ def main() -> None:
     cli(prog_name="litwatch")
 
 
-# Each module adds its commands to ``cli`` when imported.
-from . import ingest  # noqa: E402, F401
+from .groups import ALL as _GROUPS  # noqa: E402
+
+for _group in _GROUPS:
+    cli.add_command(_group)
+
+# Each module adds its commands to ``cli`` or to a group when imported.
+from . import (  # noqa: E402, F401
+    claims_cmd,
+    db_cmd,
+    digest_cmd,
+    hits_cmd,
+    ingest,
+    monitor,
+    reports,
+    stub,
+    triage_cmd,
+)
