@@ -1,1 +1,96 @@
-"""Commands (being written)."""
+"""``litwatch hits list`` and ``litwatch hits show``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..errors import InputError
+from ..hits import TABLE_COLUMNS, hit_record, hit_records
+from ..store import ORDERS, get_article, list_articles
+from .context import AppContext
+from .groups import hits
+from .output import dump_json, emit_rows, output_options
+
+
+@hits.command("list")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option(
+    "--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="First seen on or after DATE."
+)
+@click.option("--status", help="PubMed status: MEDLINE, In-Process, Publisher ...")
+@click.option("--untriaged", is_flag=True, help="Only hits with no curator decision yet.")
+@click.option("--sort", "order", type=click.Choice(ORDERS), default="newest", show_default=True)
+@output_options
+@click.pass_obj
+def list_hits(
+    app: AppContext,
+    limit: int,
+    offset: int,
+    since: Any,
+    status: str | None,
+    untriaged: bool,
+    order: str,
+    output_format: str | None,
+) -> None:
+    """Stored articles, newest first."""
+    stored = list_articles(
+        app.engine,
+        since=since.date() if since else None,
+        status=status,
+        limit=limit,
+        offset=offset,
+        order=order,
+        untriaged=untriaged,
+    )
+    with app.engine.connect() as conn:
+        rows = hit_records(conn, stored)
+    emit_rows(rows, output_format, columns=None if output_format else TABLE_COLUMNS)
+
+
+@hits.command("show")
+@click.argument("pmid")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as a JSON object.")
+@click.pass_obj
+def show_hit(app: AppContext, pmid: str, as_json: bool) -> None:
+    """One stored article in full."""
+    stored = get_article(app.engine, pmid)
+    if stored is None:
+        raise InputError("PMID", f"{pmid} is not stored")
+    with app.engine.connect() as conn:
+        record = hit_record(conn, stored)
+    if as_json:
+        click.echo(dump_json(record))
+        return
+    click.echo(_as_text(record))
+
+
+def _as_text(r: dict[str, Any]) -> str:
+    lines = [f"PMID {r['pmid']}  {r['title']}"]
+    where = ", ".join(str(x) for x in (r["journal"], r["pub_date_text"]) if x)
+    if where:
+        lines.append(where)
+    if r["authors"]:
+        lines.append("; ".join(r["authors"][:10]) + (" et al." if len(r["authors"]) > 10 else ""))
+    facts = {
+        "status": r["status"],
+        "types": ", ".join(r["publication_types"]),
+        "evidence": r["evidence_level"],
+        "trial": ", ".join(r["registry_ids"]) if r["is_trial"] else None,
+        "claims": ", ".join(r["claims"]),
+        "queries": ", ".join(r["queries"]),
+        "decision": r["decision"],
+        "retracted": "yes" if r["retracted"] else None,
+        "first seen": r["first_seen"].isoformat(timespec="seconds"),
+        "updated": r["updated"].isoformat(timespec="seconds") if r["updated"] else None,
+        "same work": ", ".join(r["same_work"]),
+    }
+    lines += [f"  {k}: {v}" for k, v in facts.items() if v]
+    lines += [f"  {name}: {url}" for name, url in r["links"].items()]
+    if r["abstract"]:
+        lines += ["", r["abstract"]]
+    if r["mesh"]:
+        lines += ["", "MeSH: " + "; ".join(r["mesh"])]
+    return "\n".join(lines)
