@@ -313,6 +313,9 @@ class Digest(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # The planned items, [[article_id, item_kind], ...], fixed when the row is
+    # made: a resend after a crash repeats exactly this message (same Message-ID).
+    items: Mapped[list[Any]] = mapped_column(json_type(), server_default=text("'[]'"))
 
 
 class DigestItem(Base):

@@ -248,6 +248,7 @@ def upgrade() -> None:
         sa.Column("created_at", _time(), nullable=False),
         sa.Column("sent_at", _time(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("items", _json(), server_default=sa.text("'[]'"), nullable=False),
         _one_of("digests", "status", ("pending", "sent", "failed")),
         _one_of("digests", "transport", ("smtp", "outbox")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_digests")),
