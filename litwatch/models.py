@@ -172,6 +172,9 @@ class ArticleRow(Base):
     is_indexed: Mapped[bool]
     # Not unique: two PMIDs with one work key are the same work, linked, both kept.
     work_key: Mapped[str | None] = mapped_column(index=True)
+    # Folded title, abstract, keywords, MeSH and substances: what ``--search``
+    # looks in, through a full-text index per dialect (see migration 0001).
+    search_text: Mapped[str] = mapped_column(Text, server_default="")
     data: Mapped[dict[str, Any]] = mapped_column(json_type())
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen: Mapped[datetime] = mapped_column(index=True)

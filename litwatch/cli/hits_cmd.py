@@ -22,6 +22,9 @@ from .output import dump_json, emit_rows, output_options
 )
 @click.option("--status", help="PubMed status: MEDLINE, In-Process, Publisher ...")
 @click.option("--untriaged", is_flag=True, help="Only hits with no curator decision yet.")
+@click.option(
+    "--search", help="Words that must all occur (title, abstract, MeSH...); word* = prefix."
+)
 @click.option("--sort", "order", type=click.Choice(ORDERS), default="newest", show_default=True)
 @output_options
 @click.pass_obj
@@ -32,6 +35,7 @@ def list_hits(
     since: Any,
     status: str | None,
     untriaged: bool,
+    search: str | None,
     order: str,
     output_format: str | None,
 ) -> None:
@@ -44,6 +48,7 @@ def list_hits(
         offset=offset,
         order=order,
         untriaged=untriaged,
+        search=search,
     )
     with app.engine.connect() as conn:
         rows = hit_records(conn, stored)

@@ -28,6 +28,7 @@ from ..db import RawJson, upsert, write_tx
 from ..errors import StoreError
 from ._common import ARTICLES, BATCH_SIZE, chunks, pmid_number, reading, require_aware
 from .records import SaveResult, StoredVersion
+from .search import search_text
 
 # Columns copied from the record; replaced together when a newer copy arrives.
 _CONTENT_COLUMNS = (
@@ -49,6 +50,7 @@ _CONTENT_COLUMNS = (
     "has_erratum",
     "is_indexed",
     "work_key",
+    "search_text",
     "data",
     "content_hash",
 )
@@ -183,6 +185,7 @@ def _row(article: Article, now: datetime) -> dict[str, Any]:
         "has_erratum": article.has_erratum,
         "is_indexed": article.is_indexed,
         "work_key": indexable_work_key(work_key(article)),
+        "search_text": search_text(article),
         "data": RawJson(canonical),
         "content_hash": content_hash_of_json(canonical),
         "first_seen": now,

@@ -12,6 +12,7 @@ from ..article import STATUSES, Article
 from ..errors import StoreError
 from ._common import ARTICLES, pmid_number, reading
 from .records import StoredArticle
+from .search import search_clause
 
 ORDERS = ("newest", "oldest", "published", "pmid")
 
@@ -52,13 +53,15 @@ def list_articles(
     order: str = "newest",
     untriaged: bool = False,
     include_deleted: bool = False,
+    search: str | None = None,
 ) -> list[StoredArticle]:
     """Stored records, newest first by default.
 
     ``since`` keeps records first seen at or after it (a date means its
     midnight UTC); ``status`` is the MedlineCitation status (``MEDLINE``,
     ``In-Process`` …, any case). ``untriaged`` keeps records with no curator
-    decision yet. ``order``: newest / oldest (first seen), published
+    decision yet. ``search`` keeps records containing every word of it
+    (``store.search``). ``order``: newest / oldest (first seen), published
     (publication date, newest first), pmid.
     """
     query = _filtered(select(*_COLUMNS), since, status, include_deleted, untriaged)
@@ -66,6 +69,8 @@ def list_articles(
     if limit is not None:
         query = query.limit(max(limit, 0))
     with reading(bind) as conn:
+        if search:
+            query = query.where(search_clause(conn.dialect.name, search))
         rows = conn.execute(query).all()
         same_work = _same_work(conn, rows)
     return [_stored(row, same_work) for row in rows]
@@ -78,12 +83,19 @@ def count_articles(
     status: str | None = None,
     untriaged: bool = False,
     include_deleted: bool = False,
+    search: str | None = None,
 ) -> int:
     """How many records ``list_articles`` would return without a limit."""
     query = _filtered(
-        select(func.count()).select_from(ARTICLES), since, status, include_deleted, untriaged
+        select(func.count()).select_from(ARTICLES),
+        since,
+        status,
+        include_deleted,
+        untriaged,
     )
     with reading(bind) as conn:
+        if search:
+            query = query.where(search_clause(conn.dialect.name, search))
         return int(conn.execute(query).scalar_one())
 
 

@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("has_erratum", sa.Boolean(), nullable=False),
         sa.Column("is_indexed", sa.Boolean(), nullable=False),
         sa.Column("work_key", sa.String(), nullable=True),
+        sa.Column("search_text", sa.Text(), server_default="", nullable=False),
         sa.Column("data", _json(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("first_seen", _time(), nullable=False),
@@ -111,6 +112,7 @@ def upgrade() -> None:
         sqlite_where=decided,
         postgresql_where=decided,
     )
+    _create_text_search()
 
     op.create_table(
         "query_state",
@@ -289,7 +291,44 @@ def upgrade() -> None:
     )
 
 
+def _create_text_search() -> None:
+    """The full-text index behind ``hits list --search``: one of its own per dialect.
+
+    PostgreSQL: a GIN index over ``to_tsvector('simple', search_text)``.
+    SQLite: an FTS5 table over articles.search_text (external content, so the
+    text is stored once), kept in step by triggers. Neither is in models.py:
+    they are dialect-specific objects the schema comparison skips by name.
+    """
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE INDEX ix_articles_search ON articles "
+            "USING gin (to_tsvector('simple', search_text))"
+        )
+        return
+    op.execute(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5("
+        "search_text, content='articles', content_rowid='id', tokenize='unicode61')"
+    )
+    op.execute(
+        "CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN "
+        "INSERT INTO articles_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
+    op.execute(
+        "CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN "
+        "INSERT INTO articles_fts(articles_fts, rowid, search_text) "
+        "VALUES ('delete', old.id, old.search_text); END"
+    )
+    op.execute(
+        "CREATE TRIGGER articles_fts_update AFTER UPDATE OF search_text ON articles BEGIN "
+        "INSERT INTO articles_fts(articles_fts, rowid, search_text) "
+        "VALUES ('delete', old.id, old.search_text); "
+        "INSERT INTO articles_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
+
+
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE IF EXISTS articles_fts")
     for table in (
         "locks",
         "digest_items",

@@ -1,0 +1,55 @@
+"""Free-text search over stored articles (``hits list --search``), indexed on both dialects.
+
+Each article keeps ``search_text``: its title, abstract, keywords, MeSH
+headings and substance names, folded to lower-case ASCII words (so
+"Kétamine" finds "ketamine"). The index is dialect-specific (created by the
+migration): FTS5 on SQLite, a GIN ``tsvector`` index on PostgreSQL. A search
+is a set of words that must all occur; a word ending in ``*`` matches as a
+prefix. Words are folded the same way, so no user input reaches either
+engine's query syntax unescaped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal_column, select, text
+
+from ..article import Article, fold_text
+from ._common import ARTICLES
+
+
+def search_text(article: Article) -> str:
+    parts = [article.title, article.abstract_text, *article.keywords, *article.chemicals]
+    parts += [m.descriptor for m in article.mesh]
+    return fold_text(" ".join(p for p in parts if p))
+
+
+def search_words(query: str) -> list[tuple[str, bool]]:
+    """(folded word, is prefix) pairs of a search; empty when nothing searchable is left."""
+    words = []
+    for raw in query.split():
+        prefix = raw.endswith("*")
+        for word in fold_text(raw).split():
+            words.append((word, False))
+        if prefix and words:
+            words[-1] = (words[-1][0], True)
+    return words
+
+
+def search_clause(dialect: str, query: str) -> ColumnElement[bool]:
+    """A WHERE clause on ``articles`` keeping rows that contain every word of ``query``."""
+    words = search_words(query)
+    if not words:
+        return literal_column("1") == literal_column("1")
+    if dialect == "postgresql":
+        terms = " & ".join(f"{w}:*" if prefix else w for w, prefix in words)
+        vector = func.to_tsvector(literal_column("'simple'"), ARTICLES.c.search_text)
+        clause: ColumnElement[bool] = vector.op("@@")(
+            func.to_tsquery(literal_column("'simple'"), terms)
+        )
+        return clause
+    match = " ".join(f'"{w}"*' if prefix else f'"{w}"' for w, prefix in words)
+    fts: Any = select(literal_column("rowid")).select_from(text("articles_fts"))
+    fts = fts.where(text("articles_fts MATCH :fts_match").bindparams(fts_match=match))
+    return ARTICLES.c.id.in_(fts)

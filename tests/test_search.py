@@ -1,0 +1,76 @@
+"""``hits list --search``: folded words over title, abstract, MeSH, keywords; indexed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, text
+
+from litwatch.article import AbstractSection, Article, MeshHeading
+from litwatch.store import count_articles, list_articles, save_articles
+from litwatch.store.search import search_words
+
+NOW = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def corpus() -> list[Article]:
+    return [
+        Article(
+            pmid="90000201",
+            title="Kétamine in writer’s cramp",
+            abstract=(AbstractSection("Motor cortex plasticity.", "Motor cortex plasticity."),),
+        ),
+        Article(pmid="90000202", title="Esketamine for depression", keywords=("mood",)),
+        Article(
+            pmid="90000203",
+            title="Dystonia and tremor",
+            mesh=(MeshHeading("Dystonic Disorders"),),
+        ),
+    ]
+
+
+def pmids(engine: Engine, query: str) -> list[str]:
+    return sorted(s.pmid for s in list_articles(engine, search=query))
+
+
+def test_words_all_must_occur_folded_and_prefixed(engine: Engine) -> None:
+    save_articles(engine, corpus(), now=NOW)
+    assert pmids(engine, "ketamine") == ["90000201"]  # accent folded
+    assert pmids(engine, "ketamine*") == ["90000201"]
+    assert pmids(engine, "*ketamine") == ["90000201"]
+    assert pmids(engine, "writers cramp") == ["90000201"]  # curly apostrophe folded
+    assert pmids(engine, "motor plasticity") == ["90000201"]  # abstract words, any order
+    assert pmids(engine, "dystonic") == ["90000203"]  # MeSH heading
+    assert pmids(engine, "mood") == ["90000202"]  # keyword
+    assert pmids(engine, "dyston*") == ["90000203"]
+    assert pmids(engine, "ketamine tremor") == []
+    assert count_articles(engine, search="ketamine") == 1
+
+
+def test_search_follows_updates_and_survives_syntax(engine: Engine) -> None:
+    save_articles(engine, corpus(), now=NOW)
+    changed = replace(corpus()[1], title="Esketamine for treatment-resistant depression", version=2)
+    save_articles(engine, [changed], now=NOW)
+    assert pmids(engine, "resistant") == ["90000202"]
+    assert pmids(engine, "mood") == ["90000202"]
+    # Engine syntax in the input is folded away, never passed through.
+    assert pmids(engine, 'ketamine" OR NEAR(x') == []
+    assert pmids(engine, "a:* & !b | (c)") == []
+    assert len(list_articles(engine, search="  ")) == 3
+
+
+def test_the_index_exists_on_each_dialect(engine: Engine) -> None:
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            found = conn.execute(text("SELECT name FROM sqlite_master WHERE name='articles_fts'"))
+        else:
+            found = conn.execute(
+                text("SELECT indexname FROM pg_indexes WHERE indexname='ix_articles_search'")
+            )
+        assert found.first() is not None
+
+
+def test_search_words() -> None:
+    assert search_words("Kétamine dyst* ") == [("ketamine", False), ("dyst", True)]
+    assert search_words("*") == []
