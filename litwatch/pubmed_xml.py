@@ -1,0 +1,258 @@
+"""Streaming reader for PubMed XML (``PubmedArticleSet``), as efetch returns it.
+
+``parse_pubmed_xml`` yields one ``Article`` per ``PubmedArticle`` /
+``PubmedBookArticle`` and one ``DeletedCitations`` per ``DeleteCitation``,
+in file order, holding one record in memory at a time: lxml ``iterparse``
+stops only at record elements, and each record is cleared (with the siblings
+before it) once read, so memory stays flat however large the file.
+
+Lenient about the wrapper: any root element will do (``PubmedArticleSet``,
+``MedlineCitationSet``, a foreign root around ``PubmedArticle``s, a bare record
+as root), with or without a DOCTYPE of any year. Strict about the records: a
+record without a usable PMID, or a document that is not well-formed, raises
+``InputError`` naming the file, line and record, after every good record
+before it was yielded. A document with no records at all is an error unless
+its root is an (empty) ``PubmedArticleSet``, which efetch sends for unknown ids.
+
+Safety: no DTD is ever loaded or fetched (``load_dtd=False``,
+``no_network=True``), entities are not expanded (``resolve_entities=False``),
+a DOCTYPE that declares entities is refused outright ("billion laughs"), and
+``huge_tree=False`` keeps libxml2's limits on text and depth.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol, cast
+
+from lxml import etree
+
+from .article import Article
+from .errors import InputError
+from .pubmed_fields import RecordError, article_from_book, article_from_pubmed_article
+
+# Elements iterparse stops at. MedlineCitation only counts outside a
+# PubmedArticle (MedlineCitationSet files from the MEDLINE leasing era).
+RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation", "MedlineCitation")
+# Roots that may legitimately hold no records (efetch of unknown ids).
+EMPTY_OK_ROOTS = frozenset({"PubmedArticleSet", "MedlineCitationSet", "PubmedBookArticleSet"})
+
+GZIP_MAGIC = b"\x1f\x8b"
+_HEAD_SIZE = 64 * 1024
+
+XmlSource = str | Path | bytes | BinaryIO
+
+
+class _Reader(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class DeletedCitations:
+    """PMIDs PubMed has deleted (a ``DeleteCitation`` element)."""
+
+    pmids: tuple[str, ...]
+
+
+def parse_pubmed_xml(
+    source: XmlSource, *, name: str | None = None
+) -> Iterator[Article | DeletedCitations]:
+    """Records of a PubMed XML document (plain or gzip-compressed), one at a time.
+
+    ``source`` is a path, the document's bytes, or a binary file object (not
+    closed here). ``name`` labels errors; it defaults to the path.
+    """
+    label = name or (str(source) if isinstance(source, str | Path) else "<xml>")
+    owned: BinaryIO | None = None
+    stream: _Reader
+    if isinstance(source, str | Path):
+        try:
+            owned = stream = open(source, "rb")  # noqa: SIM115 - closed in finally
+        except OSError as exc:
+            raise InputError(label, f"cannot read: {exc.strerror or exc}") from exc
+    elif isinstance(source, bytes):
+        stream = io.BytesIO(source)
+    else:
+        stream = source
+    try:
+        yield from _parse_stream(stream, label)
+    finally:
+        if owned is not None:
+            owned.close()
+
+
+def _parse_stream(stream: _Reader, label: str) -> Iterator[Article | DeletedCitations]:
+    head = _read_head(stream, label, 2)
+    if not head:
+        raise InputError(label, "empty file")
+    stream = _Prefixed(head, stream)
+    if head.startswith(GZIP_MAGIC):
+        stream = gzip.GzipFile(fileobj=cast(BinaryIO, stream), mode="rb")
+    head = _read_head(stream, label, _HEAD_SIZE)
+    check_xml_head(head, label)
+    yield from _iter_records(_Prefixed(head, stream), label)
+
+
+def check_xml_head(head: bytes, label: str) -> None:
+    """Refuse what is plainly not PubMed XML before parsing it."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not start:
+        raise InputError(label, "empty file" if not head else "file holds only whitespace")
+    lowered = start[:200].lower()
+    if lowered.startswith((b"<!doctype html", b"<html")):
+        raise InputError(label, "an HTML page, not PubMed XML (a web page saved as a file?)")
+    if not start.startswith(b"<"):
+        raise InputError(label, "not XML (does not start with '<')")
+    if b"<!DOCTYPE" in head and b"<!ENTITY" in head:
+        raise InputError(
+            label,
+            "DOCTYPE declares entities; refused (entity expansion attacks such as "
+            "'billion laughs' are not parsed)",
+        )
+
+
+def _iter_records(stream: _Reader, label: str) -> Iterator[Article | DeletedCitations]:
+    context = etree.iterparse(
+        cast(BinaryIO, stream),
+        events=("end",),
+        tag=RECORD_TAGS,
+        load_dtd=False,
+        no_network=True,
+        resolve_entities=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    count = 0
+    last_pmid: str | None = None
+    checked_dtd = False
+    try:
+        for _event, elem in context:
+            tag = elem.tag
+            parent = elem.getparent()
+            if tag == "MedlineCitation" and parent is not None and parent.tag == "PubmedArticle":
+                continue  # read with its PubmedArticle
+            if not checked_dtd:
+                _refuse_entity_declarations(elem, label)
+                checked_dtd = True
+            item = _record(elem, tag, label, count, last_pmid)
+            count += 1
+            if isinstance(item, Article):
+                last_pmid = item.pmid
+            # Free the record and everything before it: memory stays flat.
+            elem.clear(keep_tail=False)
+            if parent is not None:
+                while elem.getprevious() is not None:
+                    del parent[0]
+            yield item
+    except etree.XMLSyntaxError as exc:
+        raise InputError(
+            label,
+            f"not well-formed XML: {_syntax_message(exc)}",
+            line=exc.lineno or None,
+            record=_position(count, last_pmid),
+        ) from None
+    except (OSError, EOFError, zlib.error) as exc:  # gzip stream broken mid-way
+        raise InputError(
+            label, f"cannot read compressed data: {exc}", record=_position(count, last_pmid)
+        ) from None
+    if count == 0:
+        root = context.root
+        root_tag = root.tag if root is not None else None
+        if root_tag not in EMPTY_OK_ROOTS:
+            raise InputError(label, _no_records_message(root))
+
+
+def _record(
+    elem: etree._Element, tag: str, label: str, count: int, last_pmid: str | None
+) -> Article | DeletedCitations:
+    try:
+        if tag == "DeleteCitation":
+            return _deleted(elem)
+        if tag == "PubmedBookArticle":
+            return article_from_book(elem)
+        return article_from_pubmed_article(elem)
+    except RecordError as exc:
+        record = f"PMID {exc.pmid}" if exc.pmid else _position(count, last_pmid)
+        raise InputError(label, str(exc), line=source_line(elem), record=record) from None
+
+
+def _deleted(elem: etree._Element) -> DeletedCitations:
+    pmids = []
+    for pmid_elem in elem.iterfind("PMID"):
+        pmid = (pmid_elem.text or "").strip()
+        if not pmid.isdigit() or int(pmid) <= 0:
+            raise RecordError(f"DeleteCitation PMID is not a number: {pmid!r}")
+        pmids.append(pmid)
+    return DeletedCitations(tuple(pmids))
+
+
+def _refuse_entity_declarations(elem: etree._Element, label: str) -> None:
+    dtd = elem.getroottree().docinfo.internalDTD
+    # lxml-stubs lack DTD.iterentities.
+    if dtd is not None and any(True for _ in cast(Any, dtd).iterentities()):
+        raise InputError(label, "DOCTYPE declares entities; refused (not a PubMed file)")
+
+
+def source_line(elem: etree._Element) -> int | None:
+    """Line where ``elem`` starts (lxml-stubs type ``sourceline`` loosely)."""
+    line: object = elem.sourceline
+    return line if isinstance(line, int) else None
+
+
+def _position(count: int, last_pmid: str | None) -> str:
+    if last_pmid is None:
+        return f"record {count + 1}"
+    return f"record {count + 1} (after PMID {last_pmid})"
+
+
+def _syntax_message(exc: etree.XMLSyntaxError) -> str:
+    message = (exc.msg or str(exc)).strip()
+    # libxml2 appends ", line N, column M"; the line is reported separately.
+    return message.split(", line ")[0].rstrip(".")
+
+
+def _no_records_message(root: etree._Element | None) -> str:
+    if root is None:
+        return "no PubMed records found"
+    error = root.findtext("ERROR")
+    if error:
+        return f"no PubMed records: <{root.tag}> reports ERROR {' '.join(error.split())!r}"
+    return f"no PubMed records found (root element <{root.tag}>)"
+
+
+def _read_head(stream: _Reader, label: str, size: int) -> bytes:
+    try:
+        return stream.read(size)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(label, f"cannot read compressed data: {exc}") from None
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream with bytes already read (for sniffing) put back in front."""
+
+    def __init__(self, head: bytes, rest: _Reader) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._head:
+            if size is None or size < 0:
+                data, self._head = self._head + self._rest.read(), b""
+                return data
+            data, self._head = self._head[:size], self._head[size:]
+            return data
+        return self._rest.read(-1 if size is None else size)
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
