@@ -87,13 +87,14 @@ def parse_pubmed_xml(
 
 
 def _parse_stream(stream: _Reader, label: str) -> Iterator[Article | DeletedCitations]:
-    head = _read_head(stream, label, 2)
+    head = _read_head(stream, label, _HEAD_SIZE)
     if not head:
         raise InputError(label, "empty file")
-    stream = _Prefixed(head, stream)
     if head.startswith(GZIP_MAGIC):
-        stream = gzip.GzipFile(fileobj=cast(BinaryIO, stream), mode="rb")
-    head = _read_head(stream, label, _HEAD_SIZE)
+        stream = gzip.GzipFile(fileobj=cast(BinaryIO, _Prefixed(head, stream)), mode="rb")
+        head = _read_head(stream, label, _HEAD_SIZE)
+        if not head:
+            raise InputError(label, "empty file (the gzip archive holds no data)")
     check_xml_head(head, label)
     yield from _iter_records(_Prefixed(head, stream), label)
 
@@ -227,10 +228,19 @@ def _no_records_message(root: etree._Element | None) -> str:
 
 
 def _read_head(stream: _Reader, label: str, size: int) -> bytes:
+    """Up to ``size`` bytes (fewer only at the end of the stream)."""
+    chunks: list[bytes] = []
+    wanted = size
     try:
-        return stream.read(size)
+        while wanted > 0:
+            chunk = stream.read(wanted)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            wanted -= len(chunk)
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(label, f"cannot read compressed data: {exc}") from None
+    return b"".join(chunks)
 
 
 class _Prefixed(io.RawIOBase):
