@@ -45,11 +45,14 @@ EMPTY_OK_ROOTS = frozenset({"PubmedArticleSet", "MedlineCitationSet", "PubmedBoo
 GZIP_MAGIC = b"\x1f\x8b"
 _HEAD_SIZE = 64 * 1024
 
-XmlSource = str | Path | bytes | BinaryIO
 
+class BytesReader(Protocol):
+    """Anything with ``read(size) -> bytes``: a file, a response body, a wrapper."""
 
-class _Reader(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
+
+
+XmlSource = str | Path | bytes | BinaryIO | BytesReader
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def parse_pubmed_xml(
     """
     label = name or (str(source) if isinstance(source, str | Path) else "<xml>")
     owned: BinaryIO | None = None
-    stream: _Reader
+    stream: BytesReader
     if isinstance(source, str | Path):
         try:
             owned = stream = open(source, "rb")  # noqa: SIM115 - closed in finally
@@ -86,7 +89,7 @@ def parse_pubmed_xml(
             owned.close()
 
 
-def _parse_stream(stream: _Reader, label: str) -> Iterator[Article | DeletedCitations]:
+def _parse_stream(stream: BytesReader, label: str) -> Iterator[Article | DeletedCitations]:
     head = _read_head(stream, label, _HEAD_SIZE)
     if not head:
         raise InputError(label, "empty file")
@@ -117,7 +120,7 @@ def check_xml_head(head: bytes, label: str) -> None:
         )
 
 
-def _iter_records(stream: _Reader, label: str) -> Iterator[Article | DeletedCitations]:
+def _iter_records(stream: BytesReader, label: str) -> Iterator[Article | DeletedCitations]:
     context = etree.iterparse(
         cast(BinaryIO, stream),
         events=("end",),
@@ -227,7 +230,7 @@ def _no_records_message(root: etree._Element | None) -> str:
     return f"no PubMed records found (root element <{root.tag}>)"
 
 
-def _read_head(stream: _Reader, label: str, size: int) -> bytes:
+def _read_head(stream: BytesReader, label: str, size: int) -> bytes:
     """Up to ``size`` bytes (fewer only at the end of the stream)."""
     chunks: list[bytes] = []
     wanted = size
@@ -246,7 +249,7 @@ def _read_head(stream: _Reader, label: str, size: int) -> bytes:
 class _Prefixed(io.RawIOBase):
     """A stream with bytes already read (for sniffing) put back in front."""
 
-    def __init__(self, head: bytes, rest: _Reader) -> None:
+    def __init__(self, head: bytes, rest: BytesReader) -> None:
         self._head = head
         self._rest = rest
 
