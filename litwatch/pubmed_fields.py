@@ -290,7 +290,8 @@ def _history(history: Element | None) -> dict[str, date]:
     return found
 
 
-def _orcid(value: str) -> str:
+def normalise_orcid(value: str) -> str:
+    """``0000-0002-1825-0097`` from a bare, URL or undashed ORCID iD."""
     value = value.strip()
     for prefix in _ORCID_PREFIXES:
         if value.lower().startswith(prefix):
@@ -312,7 +313,7 @@ def _authors(author_list: Element | None, article: Element | None) -> tuple[Auth
         orcid = None
         for identifier in elem.iterfind("Identifier"):
             if (identifier.get("Source") or "").upper() == "ORCID" and identifier.text:
-                orcid = _orcid(identifier.text)
+                orcid = normalise_orcid(identifier.text)
                 break
         affiliations = [plain_text(a) for a in elem.iterfind("AffiliationInfo/Affiliation")]
         # DTDs before 2014 put one Affiliation straight under Author.

@@ -90,16 +90,16 @@ def parse_pubmed_xml(
 
 
 def _parse_stream(stream: BytesReader, label: str) -> Iterator[Article | DeletedCitations]:
-    head = _read_head(stream, label, _HEAD_SIZE)
+    head = read_head(stream, label, _HEAD_SIZE)
     if not head:
         raise InputError(label, "empty file")
     if head.startswith(GZIP_MAGIC):
-        stream = gzip.GzipFile(fileobj=cast(BinaryIO, _Prefixed(head, stream)), mode="rb")
-        head = _read_head(stream, label, _HEAD_SIZE)
+        stream = gzip.GzipFile(fileobj=cast(BinaryIO, PrefixedReader(head, stream)), mode="rb")
+        head = read_head(stream, label, _HEAD_SIZE)
         if not head:
             raise InputError(label, "empty file (the gzip archive holds no data)")
     check_xml_head(head, label)
-    yield from _iter_records(_Prefixed(head, stream), label)
+    yield from _iter_records(PrefixedReader(head, stream), label)
 
 
 def check_xml_head(head: bytes, label: str) -> None:
@@ -230,7 +230,7 @@ def _no_records_message(root: etree._Element | None) -> str:
     return f"no PubMed records found (root element <{root.tag}>)"
 
 
-def _read_head(stream: BytesReader, label: str, size: int) -> bytes:
+def read_head(stream: BytesReader, label: str, size: int) -> bytes:
     """Up to ``size`` bytes (fewer only at the end of the stream)."""
     chunks: list[bytes] = []
     wanted = size
@@ -246,7 +246,7 @@ def _read_head(stream: BytesReader, label: str, size: int) -> bytes:
     return b"".join(chunks)
 
 
-class _Prefixed(io.RawIOBase):
+class PrefixedReader(io.RawIOBase):
     """A stream with bytes already read (for sniffing) put back in front."""
 
     def __init__(self, head: bytes, rest: BytesReader) -> None:
