@@ -1,0 +1,164 @@
+"""Word and phrase matching on folded text, compiled once per term.
+
+Records and queries are folded the same way (``fold_search``): lower case,
+accents away, punctuation to spaces, Greek letters spelt out (``β`` ->
+``beta``), so ``Tümor`` finds ``tumor`` and ``SARS-CoV-2`` finds ``sars cov 2``.
+Words of one query word joined by a hyphen or other punctuation may also be
+written together in the record: ``day-case`` finds ``day case``, ``day-case``
+and ``daycase``. ``*`` matches any ending (``randomi*``), also inside quotes.
+
+A term compiles to the cheapest test that answers it: set membership for one
+word, a substring test for a plain phrase, a regex (word-bounded, anchored on
+its literal start so the regex engine can skip ahead) otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ..article import fold_text
+
+_GREEK_NAMES = (
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi "
+    "rho sigma sigma tau upsilon phi chi psi omega"
+)
+_GREEK = dict(zip("αβγδεζηθικλμνξοπρσςτυφχψω", _GREEK_NAMES.split(" "), strict=True))
+_APOSTROPHES = frozenset("'\u2018\u2019\u02bc")
+
+
+def _special_characters() -> dict[str, str]:
+    """Non-ASCII characters fold_text would drop silently, joining the words around them."""
+    table: dict[str, str] = {}
+    for upper_or_lower in (_GREEK, {k.upper(): v for k, v in _GREEK.items() if k != "ς"}):
+        table.update(upper_or_lower)
+    for code in range(0x80, 0x3000):
+        ch = chr(code)
+        if ch in _APOSTROPHES or ch in table:
+            continue
+        if unicodedata.category(ch)[0] in "PZS":
+            decomposed = unicodedata.normalize("NFKD", ch)
+            if not any(c.isascii() and c.isalnum() for c in decomposed):
+                table[ch] = " "  # dashes, non-breaking spaces, ±, ≥, bullets ...
+    return table
+
+
+_SPECIAL = _special_characters()
+_SPECIAL_RE = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
+
+
+def fold_search(text: str) -> str:
+    """``fold_text`` with non-ASCII punctuation as word breaks and Greek letters spelt out."""
+    if not text.isascii():
+        text = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text)
+    return fold_text(text)
+
+
+def fold_char(ch: str) -> str | None:
+    """How one character folds: its letters/digits, "" if dropped, None if a word break."""
+    if ch in _APOSTROPHES:
+        return ""
+    mapped = _SPECIAL.get(ch, ch)
+    if mapped == " ":
+        return None
+    folded = unicodedata.normalize("NFKD", mapped).encode("ascii", "ignore").decode().lower()
+    if folded == "" or folded.isalnum():
+        return folded
+    return None
+
+
+def query_groups(text: str) -> list[list[str]]:
+    """Words of a query term: one group per white-space word, one part per punctuated piece.
+
+    ``meta-analy*`` -> ``[["meta", "analy*"]]``; ``ear plug*`` -> ``[["ear"], ["plug*"]]``.
+    """
+    groups = []
+    for raw in text.split():
+        pieces = [fold_search(piece) for piece in raw.split("*")]
+        folded = "*".join(pieces).strip()
+        parts: list[str] = []
+        for part in folded.split():
+            if part.strip("*") == "" and parts:
+                parts[-1] += "*"
+            elif part.strip("*"):
+                parts.append(re.sub(r"\*+", "*", part))
+        if parts:
+            groups.append(parts)
+    return groups
+
+
+def _part_regex(part: str) -> str:
+    return "[a-z0-9]*".join(re.escape(piece) for piece in part.split("*"))
+
+
+@dataclass(frozen=True, slots=True)
+class TextPattern:
+    """A compiled word or phrase: see module docstring for the tests it picks."""
+
+    text: str  # the folded words, for messages
+    single: str | None  # one plain word: set membership decides
+    required: tuple[str, ...]  # plain words the record must contain (quick rejection)
+    literal: str | None  # a plain phrase, padded: substring test decides
+    regex: re.Pattern[str]  # decides otherwise; finds the words for explanations
+    units: tuple[re.Pattern[str], ...]  # one per word, for proximity search
+
+    def found_in(self, padded: str) -> bool:
+        """Whether one padded folded text holds the term (word-set checks done by the caller)."""
+        if self.literal is not None:
+            return self.literal in padded
+        if self.single is not None:
+            return f" {self.single} " in padded
+        return self.regex.search(padded) is not None
+
+
+def compile_text(text: str) -> TextPattern | None:
+    """None when the term has no letters or digits at all (it can match nothing)."""
+    groups = query_groups(text)
+    if not groups:
+        return None
+    words = [part for group in groups for part in group]
+    plain = all(len(g) == 1 and "*" not in g[0] for g in groups)
+    required = tuple(g[0] for g in groups if len(g) == 1 and "*" not in g[0])
+    units = tuple(re.compile(_part_regex(p) + r"\Z") for p in words)
+    body = " ".join(" ?".join(_part_regex(p) for p in group) for group in groups)
+    regex = re.compile(f" {body}(?![a-z0-9])")
+    joined = " ".join(words)
+    if plain and len(groups) == 1:
+        return TextPattern(joined, joined, required, None, regex, units)
+    if plain:
+        return TextPattern(joined, None, required, f" {joined} ", regex, units)
+    return TextPattern(joined, None, required, None, regex, units)
+
+
+def within(
+    values: tuple[tuple[str, ...], ...], units: tuple[re.Pattern[str], ...], distance: int
+) -> tuple[int, int, int] | None:
+    """(value index, first word, last word) where every unit occurs within ``distance``
+    words of the others, in any order; None when nowhere."""
+    need = len(units)
+    for value_index, value in enumerate(values):
+        events = [
+            (position, unit)
+            for position, word in enumerate(value)
+            for unit, pattern in enumerate(units)
+            if pattern.match(word)
+        ]
+        if len({unit for _, unit in events}) < need:
+            continue
+        counts = [0] * need
+        covered = 0
+        left = 0
+        for right_position, right_unit in events:
+            if counts[right_unit] == 0:
+                covered += 1
+            counts[right_unit] += 1
+            while covered == need:
+                left_position, left_unit = events[left]
+                if right_position - left_position + 1 - need <= distance:
+                    return value_index, left_position, right_position
+                counts[left_unit] -= 1
+                if counts[left_unit] == 0:
+                    covered -= 1
+                left += 1
+    return None
