@@ -8,12 +8,16 @@ key, the SMTP login) come only from the environment, never from a file.
 from __future__ import annotations
 
 import os
+import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .schedules import ScheduleError, parse_schedule
 from .tomlfile import TomlDocument, load_toml, reject_unknown_keys
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
@@ -52,14 +56,38 @@ class SmtpSettings:
     password: str | None = field(default=None, repr=False)  # LITWATCH_SMTP_PASSWORD
 
 
+# Placeholders a digest's subject template may use ({summary} reads
+# "2 new trials, 14 new papers, 1 update", zeros left out).
+DIGEST_SUBJECT_FIELDS = (
+    "name",
+    "period",
+    "summary",
+    "new_trials",
+    "new_papers",
+    "new_total",
+    "updated",
+    "retracted",
+)
+DEFAULT_DIGEST_SUBJECT = "litwatch: {summary} ({period})"
+_DIGEST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
 @dataclass(frozen=True)
 class DigestSettings:
+    """One digest: who gets it, how often, and when it is worth sending.
+
+    ``send_when``: ``new-trials`` sends only if a new trial is among the new
+    papers; ``new-hits`` if there is any new paper or update; ``always`` sends
+    on every scheduled run, even with nothing new. ``max_entries`` caps the
+    new papers per digest (trials first); the rest wait for the next one.
+    """
+
     name: str = "weekly"
     recipients: tuple[str, ...] = ()
     schedule: str = "weekly"
     send_when: str = "new-trials"
     max_entries: int = 200
-    subject: str = "litwatch: {new_trials} new trials, {new_papers} new papers ({period})"
+    subject: str = DEFAULT_DIGEST_SUBJECT
 
 
 @dataclass(frozen=True)
@@ -117,33 +145,7 @@ def _from_document(doc: TomlDocument) -> Settings:
     smtp_raw = _table(doc, data, "smtp", _SMTP_KEYS, errors)
     triage = _table(doc, data, "triage", _TRIAGE_KEYS, errors)
 
-    digests_raw = data.get("digest", [])
-    if isinstance(digests_raw, dict):
-        digests_raw = [digests_raw]
-    digests: list[DigestSettings] = []
-    for index, raw in enumerate(digests_raw):
-        errors += reject_unknown_keys(doc, raw, _DIGEST_KEYS, table="digest", occurrence=index)
-        digest = DigestSettings(
-            name=str(raw.get("name", "weekly" if index == 0 else f"digest-{index + 1}")),
-            recipients=tuple(_str_list(doc, raw, "recipients", "digest", index, errors)),
-            schedule=str(raw.get("schedule", "weekly")),
-            send_when=str(raw.get("send_when", "new-trials")),
-            max_entries=_int(doc, raw, "max_entries", 200, "digest", index, errors),
-            subject=str(raw.get("subject", DigestSettings.subject)),
-        )
-        if digest.send_when not in SEND_WHEN:
-            errors.append(
-                doc.error(
-                    f"send_when must be one of {', '.join(SEND_WHEN)}, not {digest.send_when!r}",
-                    key="send_when",
-                    table="digest",
-                    occurrence=index,
-                )
-            )
-        digests.append(digest)
-    names = [d.name for d in digests]
-    for name in {n for n in names if names.count(n) > 1}:
-        errors.append(doc.error(f"two digests are named {name!r}", table="digest"))
+    digests = _digests(doc, data, errors)
 
     smtp = None
     if smtp_raw:
@@ -199,6 +201,69 @@ def _from_document(doc: TomlDocument) -> Settings:
         curator=triage.get("curator"),
         config_path=doc.path,
     )
+
+
+def check_subject_template(template: str) -> None:
+    """Raise ValueError unless ``template`` uses only ``DIGEST_SUBJECT_FIELDS`` as placeholders."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise ValueError(f"subject {template!r}: {exc}") from exc
+    for name in fields:
+        if name not in DIGEST_SUBJECT_FIELDS:
+            allowed = ", ".join("{" + f + "}" for f in DIGEST_SUBJECT_FIELDS)
+            raise ValueError(f"subject has {{{name}}}; the placeholders are {allowed}")
+
+
+def _digests(
+    doc: TomlDocument, data: dict[str, Any], errors: list[ConfigError]
+) -> list[DigestSettings]:
+    """``[[digest]]`` tables (a single ``[digest]`` table is accepted too), validated."""
+    raw_tables = data.get("digest", [])
+    if isinstance(raw_tables, dict):
+        raw_tables = [raw_tables]
+    if not isinstance(raw_tables, list) or not all(isinstance(t, dict) for t in raw_tables):
+        errors.append(doc.error("digest must be a [[digest]] table", key="digest"))
+        return []
+    digests: list[DigestSettings] = []
+    for index, raw in enumerate(raw_tables):
+
+        def problem(message: str, key: str, index: int = index) -> None:
+            errors.append(doc.error(message, key=key, table="digest", occurrence=index))
+
+        errors.extend(reject_unknown_keys(doc, raw, _DIGEST_KEYS, table="digest", occurrence=index))
+        digest = DigestSettings(
+            name=str(raw.get("name", "weekly" if index == 0 else f"digest-{index + 1}")),
+            recipients=tuple(_str_list(doc, raw, "recipients", "digest", index, errors)),
+            schedule=str(raw.get("schedule", "weekly")),
+            send_when=str(raw.get("send_when", "new-trials")),
+            max_entries=_int(doc, raw, "max_entries", 200, "digest", index, errors),
+            subject=str(raw.get("subject", DEFAULT_DIGEST_SUBJECT)),
+        )
+        if not _DIGEST_NAME.match(digest.name):
+            problem(f"digest name {digest.name!r}: use letters, digits, '.', '_' or '-'", "name")
+        for address in digest.recipients:
+            parsed = parseaddr(address)[1]
+            if "@" not in parsed or any(c in address for c in "\r\n") or "," in address:
+                problem(f"recipient {address!r} is not one email address", "recipients")
+        try:
+            parse_schedule(digest.schedule)
+        except ScheduleError as exc:
+            problem(str(exc), "schedule")
+        if digest.send_when not in SEND_WHEN:
+            problem(
+                f"send_when must be one of {', '.join(SEND_WHEN)}, not {digest.send_when!r}",
+                "send_when",
+            )
+        try:
+            check_subject_template(digest.subject)
+        except ValueError as exc:
+            problem(str(exc), "subject")
+        digests.append(digest)
+    names = [d.name for d in digests]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        errors.append(doc.error(f"two digests are named {name!r}", table="digest"))
+    return digests
 
 
 def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:

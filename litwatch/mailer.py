@@ -40,6 +40,8 @@ class Delivery:
 
 
 class Transport(Protocol):
+    name: str  # "smtp" or "outbox": recorded with each digest
+
     def send(self, message: EmailMessage) -> Delivery: ...
 
 
@@ -66,6 +68,8 @@ class SmtpTransport:
     The login comes from ``LITWATCH_SMTP_USER`` / ``LITWATCH_SMTP_PASSWORD``
     (see config.py) and is never logged.
     """
+
+    name = "smtp"
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
@@ -117,6 +121,8 @@ _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._@-]+")
 
 class OutboxTransport:
     """Writes each message to ``folder/<message-id>.eml`` (atomically: temp file + rename)."""
+
+    name = "outbox"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
