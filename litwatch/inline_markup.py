@@ -29,7 +29,11 @@ _MATH_SKIP = frozenset({"annotation", "annotation-xml", "none", "mprescripts"})
 
 def collapse(text: str) -> str:
     """Runs of whitespace (pretty-printing, line breaks) become one space."""
-    return " ".join(text.split())
+    if text.isascii() and not ("  " in text or "\n" in text or "\t" in text or "\r" in text):
+        # The common case, without splitting into words. (Other ASCII
+        # whitespace than these cannot occur in XML text.)
+        return text.strip()
+    return " ".join(text.split())  # also folds no-break and thin spaces
 
 
 def text_and_markup(elem: etree._Element) -> tuple[str, str]:
