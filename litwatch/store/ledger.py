@@ -203,6 +203,17 @@ def close_interrupted(
     return int(result.rowcount or 0)
 
 
+def fail_running(conn: Connection, run_id: str, *, now: datetime, reason: str) -> int:
+    """Mark the rows of ``run_id`` still ``running`` failed (the run is stopping early)."""
+    require_aware(now, "now")
+    result = conn.execute(
+        update(SEARCH_RUNS)
+        .where(SEARCH_RUNS.c.run_id == run_id, SEARCH_RUNS.c.status == "running")
+        .values(status="failed", error=reason, finished_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
 # -- query state ------------------------------------------------------------------
 
 

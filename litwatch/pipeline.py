@@ -1,0 +1,530 @@
+"""One monitoring pass: search each query's windows, fetch what is new or changed once, store.
+
+For each query (under its run lock, see ``litwatch.locks``):
+
+1. Its create-date window ``[watermark - lookback_days, until]`` (the first
+   run, or the first after its term changed, reaches back to ``start_date``)
+   and its modification-date window ``[mdat_watermark, until]``, restricted to
+   the same term. Each search is a ledger row before it is sent.
+2. The PMIDs of every query are pooled. A PMID is fetched if it is not stored,
+   or if a modification-date window found it (it changed since the day the
+   last run covered), or if a query meets it for the first time and it was
+   stored by something else (an import, another query) and may be stale. Every
+   other PMID is stored and current: it is linked, not fetched.
+3. One set of batched EFetch calls for the whole run; each batch is stored
+   (and deletions flagged) in its own transaction as it arrives.
+4. Per query, in one transaction: its hits are linked, its ledger rows become
+   ``ok`` with their counts and its watermarks move to ``until``. A window
+   whose search or fetch failed stays behind its watermark and is searched
+   again next run.
+5. With a claim catalogue, records that changed are re-tagged.
+
+Why the modification window does not overlap by ``lookback_days`` like the
+create-date window: ESearch returns ids, not modification dates, so a
+record that the last run fetched could not be told apart from one that
+changed since; the window starts on the last day the previous run covered
+(that day is searched again, so a change made later that day is not lost)
+and everything it finds is fetched.
+
+Crash safety: nothing is linked and no watermark moves until a window's
+records are all committed. A process killed at any point leaves stored
+batches (harmless: the upsert keeps one row per PMID) and ``running`` ledger
+rows that the next run of the query closes as failed before searching the
+same windows again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import Engine
+
+from .db import write_tx
+from .errors import LitwatchError, LockHeld
+from .eutils import EutilsClient, FetchedBatch
+from .locks import LockLost, RunLock, acquire, default_owner
+from .queries import SavedQuery
+from .run_summary import QueryOutcome, RunSummary, WindowOutcome
+from .store import mark_deleted, save_articles, stored_versions
+from .store.ledger import (
+    QueryProgress,
+    article_ids,
+    close_interrupted,
+    fail_running,
+    fail_search,
+    finish_search,
+    get_progress,
+    last_term,
+    link_hits,
+    record_answer,
+    save_progress,
+    start_search,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Stage = Literal["search", "fetch"]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """``done`` of ``total`` windows searched, or PMIDs fetched."""
+
+    stage: Stage
+    done: int
+    total: int
+    detail: str = ""
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class Catalogue(Protocol):
+    """The claim catalogue as the tagger takes it (``litwatch.claims.Catalogue``)."""
+
+    @property
+    def content_hash(self) -> str: ...
+
+
+class Stopped(LitwatchError):
+    """The run was asked to stop (worker shutdown) before its windows were stored."""
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    fresh: bool  # searches from start_date; stored hits are fetched again (may be stale)
+    windows: tuple[tuple[str, date, date], ...]  # (date field, first day, last day)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def plan_windows(
+    query: SavedQuery, progress: QueryProgress | None, previous_term: str | None, until: date
+) -> WindowPlan:
+    """The windows a query searches next, from how far it got and what it searched last."""
+    term_changed = previous_term is not None and previous_term != query.term_sent
+    if progress is None or progress.watermark is None or term_changed:
+        return WindowPlan(True, (("crdt", min(query.start_date, until), until),))
+    crdt_start = progress.watermark - timedelta(days=query.lookback_days)
+    mdat_start = progress.mdat_watermark or progress.watermark
+    return WindowPlan(
+        False,
+        (
+            ("crdt", min(crdt_start, until), until),
+            ("mdat", min(mdat_start, until), until),
+        ),
+    )
+
+
+@dataclass
+class _QueryRun:
+    query: SavedQuery
+    outcome: QueryOutcome
+    lock: RunLock | None
+    plan: WindowPlan | None = None
+
+
+def run_monitoring(
+    engine: Engine,
+    queries: Sequence[SavedQuery],
+    client: EutilsClient,
+    *,
+    until: date | None = None,
+    dry_run: bool = False,
+    catalogue: Catalogue | None = None,
+    progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+    clock: Clock = utc_now,
+) -> RunSummary:
+    """Run each of ``queries`` once (see the module docstring); never raises for a failed query.
+
+    A query whose lock another process holds is reported ``skipped``. With
+    ``dry_run`` the searches are made but nothing is fetched or written.
+    ``stop`` (set by a worker's signal handler) ends the run at the next
+    request boundary, leaving the unfinished windows for the next run.
+    """
+    started = clock()
+    summary = RunSummary(
+        run_id=uuid.uuid4().hex, until=until or started.date(), started_at=started, dry_run=dry_run
+    )
+    requests_before = client.request_count
+    owner = default_owner()
+    with ExitStack() as locks:
+        runs = _lock_queries(engine, queries, owner, summary, locks, dry_run=dry_run, clock=clock)
+        try:
+            _run(engine, runs, client, summary, catalogue, progress, stop, clock)
+        except (Stopped, LockLost) as exc:
+            _abandon(engine, summary, runs, str(exc), clock)
+        except BaseException as exc:
+            _abandon(engine, summary, runs, f"run aborted: {exc!r}", clock)
+            raise
+        finally:
+            summary.requests = client.request_count - requests_before
+            summary.finished_at = clock()
+    log.info("%s", summary.log_line())
+    return summary
+
+
+def _lock_queries(
+    engine: Engine,
+    queries: Sequence[SavedQuery],
+    owner: str,
+    summary: RunSummary,
+    locks: ExitStack,
+    *,
+    dry_run: bool,
+    clock: Clock,
+) -> list[_QueryRun]:
+    runs = []
+    for query in queries:
+        outcome = QueryOutcome(query.name, status="dry-run" if dry_run else "ok")
+        summary.queries.append(outcome)
+        if dry_run:
+            runs.append(_QueryRun(query, outcome, None))
+            continue
+        try:
+            lock = acquire(engine, f"query:{query.name}", owner=owner, clock=clock)
+        except LockHeld as exc:
+            outcome.status, outcome.error = "skipped", str(exc)
+            log.warning("query %s skipped: %s", query.name, exc)
+            continue
+        locks.callback(lock.release)
+        runs.append(_QueryRun(query, outcome, lock))
+    return runs
+
+
+def _run(
+    engine: Engine,
+    runs: list[_QueryRun],
+    client: EutilsClient,
+    summary: RunSummary,
+    catalogue: Catalogue | None,
+    progress: ProgressCallback | None,
+    stop: threading.Event | None,
+    clock: Clock,
+) -> None:
+    def refresh_locks() -> None:
+        for run in runs:
+            if run.lock is not None:
+                run.lock.refresh()
+
+    def checkpoint() -> None:
+        if stop is not None and stop.is_set():
+            raise Stopped("stopped by shutdown before its windows were stored")
+        refresh_locks()
+
+    def report(stage: Stage, done: int, total: int, detail: str = "") -> None:
+        if progress is not None:
+            progress(ProgressEvent(stage, done, total, detail))
+
+    _plan(engine, runs, summary, clock)
+    _search(engine, runs, client, summary, checkpoint, report, clock)
+    to_fetch = _select_for_fetch(engine, runs, summary)
+    if summary.dry_run:
+        return
+    fetched, new, updated = _fetch_and_store(
+        engine, sorted(to_fetch, key=int), client, summary, checkpoint, report, clock
+    )
+    refresh_locks()  # everything is stored: finish even if a shutdown was asked for
+    for run in runs:
+        _complete(engine, run, to_fetch, fetched, new, updated, summary, clock)
+    if catalogue is not None:
+        summary.retagged = retag_changed(engine, catalogue)
+
+
+def _plan(engine: Engine, runs: list[_QueryRun], summary: RunSummary, clock: Clock) -> None:
+    for run in runs:
+        name = run.query.name
+        if not summary.dry_run:
+            with write_tx(engine) as conn:
+                closed = close_interrupted(conn, name, now=clock())
+            if closed:
+                log.warning(
+                    "query %s: %d search(es) left by an interrupted run closed", name, closed
+                )
+        run.plan = plan_windows(
+            run.query, get_progress(engine, name), last_term(engine, name), summary.until
+        )
+        run.outcome.first_run = run.plan.fresh
+        run.outcome.windows = [WindowOutcome(f, start, end) for f, start, end in run.plan.windows]
+
+
+def _search(
+    engine: Engine,
+    runs: list[_QueryRun],
+    client: EutilsClient,
+    summary: RunSummary,
+    checkpoint: Callable[[], None],
+    report: Callable[..., None],
+    clock: Clock,
+) -> None:
+    total = sum(len(run.outcome.windows) for run in runs)
+    done = 0
+    report("search", done, total)
+    for run in runs:
+        query = run.query
+        for window in run.outcome.windows:
+            checkpoint()
+            if not summary.dry_run:
+                with write_tx(engine) as conn:
+                    window.search_id = start_search(
+                        conn,
+                        run_id=summary.run_id,
+                        query_name=query.name,
+                        query_hash=query.content_hash,
+                        term_sent=query.term_sent,
+                        date_field=window.date_field,
+                        window_start=window.start,
+                        window_end=window.end,
+                        started_at=clock(),
+                    )
+            try:
+                result = client.search_window(
+                    query.term_sent,
+                    "crdt" if window.date_field == "crdt" else "mdat",
+                    window.start,
+                    window.end,
+                )
+            except LitwatchError as exc:
+                _window_failed(engine, run, window, str(exc), clock)
+            else:
+                window.ids = list(result.ids)
+                window.count = result.count
+                window.query_translation = result.query_translation
+                window.errors = list(result.errors)
+                window.warnings = list(result.warnings)
+                window.requests = result.requests
+                summary.search_requests += result.requests
+                if window.search_id is not None:
+                    with write_tx(engine) as conn:
+                        record_answer(
+                            conn,
+                            window.search_id,
+                            count=result.count,
+                            query_translation=result.query_translation,
+                            errors=result.errors,
+                            warnings=result.warnings,
+                            request_count=result.requests,
+                        )
+            done += 1
+            report("search", done, total, f"{query.name} {window.date_field}")
+
+
+def _window_failed(
+    engine: Engine, run: _QueryRun, window: WindowOutcome, error: str, clock: Clock
+) -> None:
+    window.status, window.error = "failed", error
+    run.outcome.status = "failed"
+    run.outcome.error = run.outcome.error or f"{window.date_field} window: {error}"
+    log.error(
+        "query %s, %s window %s..%s: %s",
+        run.query.name,
+        window.date_field,
+        window.start,
+        window.end,
+        error,
+    )
+    if window.search_id is not None:
+        with write_tx(engine) as conn:
+            fail_search(conn, window.search_id, finished_at=clock(), error=error)
+
+
+def _select_for_fetch(engine: Engine, runs: list[_QueryRun], summary: RunSummary) -> set[str]:
+    """The pooled PMIDs that must be fetched (see the module docstring)."""
+    found: set[str] = set()
+    for run in runs:
+        for window in run.outcome.windows:
+            found.update(window.ids)
+    stored = stored_versions(engine, found)
+    to_fetch: set[str] = set()
+    for run in runs:
+        assert run.plan is not None
+        mine: set[str] = set()
+        for window in run.outcome.windows:
+            for pmid in window.ids:
+                if pmid not in stored or window.date_field == "mdat" or run.plan.fresh:
+                    mine.add(pmid)
+        run.outcome.found = len({p for w in run.outcome.windows for p in w.ids})
+        run.outcome.to_fetch = len(mine)
+        to_fetch |= mine
+    summary.found = len(found)
+    summary.to_fetch = len(to_fetch)
+    return to_fetch
+
+
+def _fetch_and_store(
+    engine: Engine,
+    pmids: list[str],
+    client: EutilsClient,
+    summary: RunSummary,
+    checkpoint: Callable[[], None],
+    report: Callable[..., None],
+    clock: Clock,
+) -> tuple[set[str], set[str], set[str]]:
+    """Fetch ``pmids`` in batches, storing each; stops at the first batch that fails."""
+    fetched: set[str] = set()
+    new: set[str] = set()
+    updated: set[str] = set()
+    report("fetch", 0, len(pmids))
+    if not pmids:
+        return fetched, new, updated
+    with _closing(client.fetch(pmids)) as batches:
+        while True:
+            checkpoint()
+            try:
+                batch = next(batches, None)
+                if batch is None:
+                    break
+                now = clock()
+                saved = save_articles(engine, batch.articles, now=now)
+                if batch.deleted:
+                    mark_deleted(engine, batch.deleted, now=now)
+            except LitwatchError as exc:
+                summary.fetch_error = str(exc)
+                log.error("fetch stopped after %d of %d PMIDs: %s", len(fetched), len(pmids), exc)
+                break
+            fetched.update(batch.requested)
+            new.update(saved.new)
+            updated.update(saved.updated)
+            summary.unchanged += saved.n_unchanged
+            summary.deleted.extend(batch.deleted)
+            summary.missing.extend(batch.missing)
+            summary.fetch_batches += 1
+            report("fetch", len(fetched), len(pmids))
+    summary.fetched = len(fetched)
+    summary.new = len(new)
+    summary.updated = len(updated)
+    return fetched, new, updated
+
+
+@contextmanager
+def _closing(batches: Iterator[FetchedBatch]) -> Iterator[Iterator[FetchedBatch]]:
+    """Close the fetch generator (and its open response) when the loop stops early."""
+    try:
+        yield batches
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+
+
+def _complete(
+    engine: Engine,
+    run: _QueryRun,
+    to_fetch: set[str],
+    fetched: set[str],
+    new: set[str],
+    updated: set[str],
+    summary: RunSummary,
+    clock: Clock,
+) -> None:
+    """Link, count and close the query's windows and move its watermarks, in one transaction."""
+    outcome, query = run.outcome, run.query
+    assert run.plan is not None
+    watermarks: dict[str, date] = {}
+    with write_tx(engine) as conn:
+        for window in outcome.windows:
+            if window.status != "pending":
+                continue
+            unfetched = (set(window.ids) & to_fetch) - fetched
+            if unfetched:
+                error = summary.fetch_error or "its records were not fetched"
+                window.status, window.error = (
+                    "failed",
+                    f"{len(unfetched)} PMIDs not fetched: {error}",
+                )
+                outcome.status = "failed"
+                outcome.error = outcome.error or f"{window.date_field} window: {window.error}"
+                if window.search_id is not None:
+                    fail_search(conn, window.search_id, finished_at=clock(), error=window.error)
+                continue
+            stored = article_ids(conn, window.ids)
+            assert window.search_id is not None
+            window.new = link_hits(conn, window.search_id, query.name, stored.values())
+            window.updated = sum(1 for p in window.ids if p in updated)
+            absent = [p for p in window.ids if p not in stored]
+            window.known = len(window.ids) - window.new - window.updated - len(absent)
+            if absent:
+                window.warnings.append(
+                    f"{len(absent)} PMID(s) found but not stored (deleted, or not returned "
+                    f"by EFetch): {', '.join(absent[:20])}"
+                )
+            finish_search(
+                conn,
+                window.search_id,
+                finished_at=clock(),
+                new=window.new,
+                known=window.known,
+                updated=window.updated,
+                warnings=window.warnings,
+            )
+            window.status = "ok"
+            watermarks[window.date_field] = window.end
+        if run.plan.fresh and "crdt" in watermarks:
+            # Everything the query matches was fetched (or is current) as of ``until``.
+            watermarks["mdat"] = watermarks["crdt"]
+        save_progress(
+            conn,
+            query.name,
+            run_at=clock(),
+            status=outcome.status,
+            file_hash=query.content_hash,
+            watermark=watermarks.get("crdt"),
+            mdat_watermark=watermarks.get("mdat"),
+        )
+    outcome.new = sum(w.new for w in outcome.windows)
+    outcome.updated = len({p for w in outcome.windows for p in w.ids} & updated)
+    log.info(
+        "query %s: %s; found %d, new %d, updated %d",
+        query.name,
+        outcome.status,
+        outcome.found,
+        outcome.new,
+        outcome.updated,
+    )
+
+
+def _abandon(
+    engine: Engine, summary: RunSummary, runs: Iterable[_QueryRun], reason: str, clock: Clock
+) -> None:
+    """The run stops early: its open ledger rows are closed, its queries reported failed."""
+    for run in runs:
+        if run.outcome.status in ("ok", "dry-run"):
+            run.outcome.status = "failed"
+            run.outcome.error = run.outcome.error or reason
+        for window in run.outcome.windows:
+            if window.status == "pending":
+                window.status, window.error = "failed", reason
+    if summary.dry_run:
+        return
+    try:
+        with write_tx(engine) as conn:
+            fail_running(conn, summary.run_id, now=clock(), reason=reason)
+    except Exception:  # the next run closes them anyway (close_interrupted)
+        log.exception("could not close the ledger rows of run %s", summary.run_id)
+
+
+def retag_changed(engine: Engine, catalogue: Catalogue) -> int | None:
+    """Re-tag records that changed (hook to ``litwatch.store.tags.retag``).
+
+    Returns how many were re-tagged, or None when this installation has no
+    tagger (the records stay marked for tagging: ``tagged_hash`` is NULL).
+    """
+    import importlib
+
+    try:
+        tags: Any = importlib.import_module("litwatch.store.tags")
+    except ImportError:
+        log.warning("tagging is not available: changed records were not re-tagged")
+        return None
+    return int(tags.retag(engine, catalogue))
