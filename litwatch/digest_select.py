@@ -243,14 +243,15 @@ def _same_trial(
             found.append((row.id, linked_kind(new.pmid), new.pmid))
     if not found:
         return []
-    already = set(
-        conn.execute(
+    already = {
+        (row.article_id, row.item_kind)
+        for row in conn.execute(
             select(DIGEST_ITEMS.c.article_id, DIGEST_ITEMS.c.item_kind).where(
                 DIGEST_ITEMS.c.digest_name == name,
                 DIGEST_ITEMS.c.article_id.in_([f[0] for f in found]),
             )
-        ).tuples()
-    )
+        )
+    }
     return [f for f in found if (f[0], f[1]) not in already]
 
 
