@@ -137,6 +137,8 @@ def _math(node: etree._Element) -> tuple[str, str]:
             base_t + first_t + second_t,
             f"{base_m}<sub>{first_m}</sub><sup>{second_m}</sup>",
         )
+    if name == "mmultiscripts" and children:
+        return _multiscripts(children)
     if name == "mfrac" and len(children) == 2:
         num_t, num_m = _math(children[0])
         den_t, den_m = _math(children[1])
@@ -164,3 +166,33 @@ def _math(node: etree._Element) -> tuple[str, str]:
             + escape(closer, quote=False),
         )
     return "".join(texts), "".join(markups)
+
+
+def _multiscripts(children: list[etree._Element]) -> tuple[str, str]:
+    """``<mmultiscripts>``: base, (sub, sup) pairs after it, ``<mprescripts/>``, pairs before.
+
+    Isotopes are the usual case: ``³He`` is written as He with a presuperscript 3.
+    """
+    base_t, base_m = _math(children[0])
+    post: list[etree._Element] = []
+    pre: list[etree._Element] = []
+    target = post
+    for child in children[1:]:
+        if _local(str(child.tag)) == "mprescripts":
+            target = pre
+        else:
+            target.append(child)
+
+    def scripts(items: list[etree._Element]) -> tuple[str, str]:
+        texts, markups = [], []
+        for index, item in enumerate(items):
+            t, m = _math(item)
+            if t:
+                tag = "sub" if index % 2 == 0 else "sup"
+                texts.append(t)
+                markups.append(f"<{tag}>{m}</{tag}>")
+        return "".join(texts), "".join(markups)
+
+    pre_t, pre_m = scripts(pre)
+    post_t, post_m = scripts(post)
+    return pre_t + base_t + post_t, pre_m + base_m + post_m
