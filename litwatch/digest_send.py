@@ -22,19 +22,15 @@ digests of one name. At-least-once delivery, exactly-once accounting.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import tomllib
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 
 from .config import DigestSettings, Settings
 from .db import upsert, write_tx
@@ -42,18 +38,16 @@ from .digest_model import ClaimRef, Digest, ItemKey
 from .digest_render import DEFAULT_SENDER, compose, render_parts
 from .digest_select import select_digest
 from .errors import ConfigError, DeliveryError, LockHeld, StoreError
+from .locks import hold_lock
 from .mailer import Transport, transport_for
 from .models import Digest as DigestRow
-from .models import DigestItem, Lock
+from .models import DigestItem
 from .schedules import is_due
 
 log = logging.getLogger(__name__)
 
 DIGESTS = cast(Table, DigestRow.__table__)
 DIGEST_ITEMS = cast(Table, DigestItem.__table__)
-LOCKS = cast(Table, Lock.__table__)
-
-LOCK_TTL = timedelta(minutes=30)  # a digest is rendered and sent in seconds; a dead holder expires
 
 
 @dataclass(frozen=True)
@@ -383,34 +377,13 @@ def _delivery_state(engine: Engine, name: str) -> tuple[datetime | None, bool]:
 
 @contextmanager
 def digest_lock(engine: Engine, name: str) -> Iterator[None]:
-    """One sender per digest name across processes (``locks`` row with an expiry).
+    """One sender per digest name across processes (``LockHeld`` otherwise).
 
-    Real time, not the caller's ``now``: the expiry protects against a dead
-    holder, whatever period the digest covers.
+    Real time, not the caller's ``now``: the lock guards against two live
+    senders (and expires for a dead one), whatever period the digest covers.
     """
-    key = f"digest:{name}"
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    acquired = datetime.now(UTC)
-    try:
-        with write_tx(engine) as conn:
-            holder = conn.execute(
-                select(LOCKS.c.owner, LOCKS.c.expires_at).where(LOCKS.c.name == key)
-            ).first()
-            if holder is not None and holder.expires_at > acquired:
-                raise LockHeld(key, holder.owner)
-            conn.execute(delete(LOCKS).where(LOCKS.c.name == key))
-            conn.execute(
-                insert(LOCKS).values(
-                    name=key, owner=owner, acquired_at=acquired, expires_at=acquired + LOCK_TTL
-                )
-            )
-    except IntegrityError as exc:  # PostgreSQL: another process inserted it first
-        raise LockHeld(key, "another process") from exc
-    try:
+    with hold_lock(engine, f"digest:{name}"):
         yield
-    finally:
-        with write_tx(engine) as conn:
-            conn.execute(delete(LOCKS).where(LOCKS.c.name == key, LOCKS.c.owner == owner))
 
 
 @contextmanager
