@@ -161,14 +161,15 @@ def with_retries(
             failures += 1
             if failures >= policy.max_attempts:
                 raise RetriesExhausted(what, failures, exc) from exc
-            if isinstance(exc, RateLimited):
-                limiter.penalise(exc.retry_after)
-                pause = (
-                    min(exc.retry_after, policy.max_backoff)
-                    if exc.retry_after is not None
-                    else policy.delay(failures, rng)
-                )
+            retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+            if retry_after is not None:
+                # The server said how long: hold every caller of the limiter
+                # (this one included, at its next slot) rather than sleep here.
+                pause = min(retry_after, policy.max_backoff)
+                limiter.penalise(pause)
             else:
+                if isinstance(exc, RateLimited):
+                    limiter.penalise()
                 pause = policy.delay(failures, rng)
             log.warning(
                 "%s: attempt %d of %d failed (%s); retrying in %.2f s",
@@ -178,7 +179,8 @@ def with_retries(
                 exc,
                 pause,
             )
-            sleep(pause)
+            if retry_after is None:
+                sleep(pause)
         else:
             limiter.succeeded()
             return result
