@@ -100,13 +100,13 @@ class SessionSummary:
     def describe(self) -> str:
         made = ", ".join(f"{n} {d}" for d, n in sorted(self.decisions.items())) or "no decisions"
         extras = [
-            f"{n} {what}"
-            for n, what in (
-                (self.notes, "notes"),
-                (self.stances, "stances"),
-                (self.tag_changes, "tag changes"),
-                (self.undone, "undone"),
-                (self.skipped, "skipped"),
+            f"{n} {what if n == 1 else plural}"
+            for n, what, plural in (
+                (self.notes, "note", "notes"),
+                (self.stances, "stance", "stances"),
+                (self.tag_changes, "tag change", "tag changes"),
+                (self.undone, "undone", "undone"),
+                (self.skipped, "skipped", "skipped"),
             )
             if n
         ]
