@@ -127,12 +127,14 @@ def stub_for(corpus: Path, *, faults: str | None = None, today: date = T1) -> Eu
     )
 
 
-def client_for(stub: EutilsStub, *, batch_size: int = 2, max_attempts: int = 6) -> EutilsClient:
+def client_for(
+    stub: EutilsStub, *, batch_size: int = 2, max_attempts: int = 6, timeout: float = 10.0
+) -> EutilsClient:
     settings = EutilsSettings(
         base_url=stub.base_url,
         api_key=API_KEY,
         batch_size=batch_size,
-        timeout=0.3,
+        timeout=timeout,
         max_attempts=max_attempts,
         email="tests@example.org",
     )
