@@ -9,6 +9,7 @@ import click
 from ..errors import InputError
 from ..hits import TABLE_COLUMNS, hit_record, hit_records
 from ..store import ORDERS, get_article, list_articles
+from ..store.reads import DECISION_FILTERS
 from .context import AppContext
 from .groups import hits
 from .output import dump_json, emit_rows, output_options
@@ -23,9 +24,28 @@ from .output import dump_json, emit_rows, output_options
 @click.option("--status", help="PubMed status: MEDLINE, In-Process, Publisher ...")
 @click.option("--untriaged", is_flag=True, help="Only hits with no curator decision yet.")
 @click.option(
+    "--decision",
+    "decisions",
+    multiple=True,
+    type=click.Choice(DECISION_FILTERS),
+    help="Current decision (repeatable; 'untriaged' for none).",
+)
+@click.option("--claim", "claims", multiple=True, help="Tagged with this claim (repeatable).")
+@click.option(
+    "--evidence",
+    multiple=True,
+    help="Evidence level: rct, clinical-trial, review, case-report ... (repeatable).",
+)
+@click.option("--trial/--not-trial", default=None, help="Only trials, or only non-trials.")
+@click.option(
+    "--retracted/--not-retracted", default=None, help="Only retracted, or only not retracted."
+)
+@click.option("--query", "queries", multiple=True, help="Found by this saved query (repeatable).")
+@click.option(
     "--search", help="Words that must all occur (title, abstract, MeSH...); word* = prefix."
 )
 @click.option("--sort", "order", type=click.Choice(ORDERS), default="newest", show_default=True)
+@click.option("--include-deleted", is_flag=True, help="Also records PubMed has deleted.")
 @output_options
 @click.pass_obj
 def list_hits(
@@ -35,11 +55,18 @@ def list_hits(
     since: Any,
     status: str | None,
     untriaged: bool,
+    decisions: tuple[str, ...],
+    claims: tuple[str, ...],
+    evidence: tuple[str, ...],
+    trial: bool | None,
+    retracted: bool | None,
+    queries: tuple[str, ...],
     search: str | None,
     order: str,
+    include_deleted: bool,
     output_format: str | None,
 ) -> None:
-    """Stored articles, newest first."""
+    """Stored articles, newest first, filtered; a table on a terminal, --json or --csv."""
     stored = list_articles(
         app.engine,
         since=since.date() if since else None,
@@ -49,6 +76,13 @@ def list_hits(
         order=order,
         untriaged=untriaged,
         search=search,
+        decisions=decisions,
+        claims=claims,
+        evidence=evidence,
+        trial=trial,
+        retracted=retracted,
+        queries=queries,
+        include_deleted=include_deleted,
     )
     with app.engine.connect() as conn:
         rows = hit_records(conn, stored)

@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Select, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 
 from ..article import STATUSES, Article
 from ..errors import StoreError
+from ..models import QueryHit, Tag
 from ._common import ARTICLES, pmid_number, reading
 from .records import StoredArticle
 from .search import search_clause
 
-ORDERS = ("newest", "oldest", "published", "pmid")
+ORDERS = ("newest", "oldest", "published", "pmid", "decided")
+DECISION_FILTERS = ("include", "exclude", "maybe", "untriaged")
+
+_TAGS = cast(Table, Tag.__table__)
+_QUERY_HITS = cast(Table, QueryHit.__table__)
 
 _COLUMNS = (
     ARTICLES.c.id,
@@ -54,6 +71,12 @@ def list_articles(
     untriaged: bool = False,
     include_deleted: bool = False,
     search: str | None = None,
+    decisions: Collection[str] = (),
+    claims: Collection[str] = (),
+    evidence: Collection[str] = (),
+    trial: bool | None = None,
+    retracted: bool | None = None,
+    queries: Collection[str] = (),
 ) -> list[StoredArticle]:
     """Stored records, newest first by default.
 
@@ -61,17 +84,32 @@ def list_articles(
     midnight UTC); ``status`` is the MedlineCitation status (``MEDLINE``,
     ``In-Process`` …, any case). ``untriaged`` keeps records with no curator
     decision yet. ``search`` keeps records containing every word of it
-    (``store.search``). ``order``: newest / oldest (first seen), published
-    (publication date, newest first), pmid.
+    (``store.search``). ``decisions`` keeps any of these current decisions
+    (``untriaged`` for none); ``claims`` records tagged (by a rule or a
+    curator) with any of these claims; ``evidence`` any of these evidence
+    levels; ``trial`` / ``retracted`` trials or not, retracted or not;
+    ``queries`` records found by any of these saved queries. ``order``:
+    newest / oldest (first seen), published (publication date, newest
+    first), pmid, decided (latest decision first).
     """
-    query = _filtered(select(*_COLUMNS), since, status, include_deleted, untriaged)
-    query = query.order_by(*_order_by(order)).offset(max(offset, 0))
+    filters = _Filters(
+        since=since,
+        status=status,
+        untriaged=untriaged,
+        include_deleted=include_deleted,
+        search=search,
+        decisions=tuple(decisions),
+        claims=tuple(claims),
+        evidence=tuple(evidence),
+        trial=trial,
+        retracted=retracted,
+        queries=tuple(queries),
+    )
+    query = select(*_COLUMNS).order_by(*_order_by(order)).offset(max(offset, 0))
     if limit is not None:
         query = query.limit(max(limit, 0))
     with reading(bind) as conn:
-        if search:
-            query = query.where(search_clause(conn.dialect.name, search))
-        rows = conn.execute(query).all()
+        rows = conn.execute(query.where(*_conditions(filters, conn.dialect.name))).all()
         same_work = _same_work(conn, rows)
     return [_stored(row, same_work) for row in rows]
 
@@ -84,19 +122,32 @@ def count_articles(
     untriaged: bool = False,
     include_deleted: bool = False,
     search: str | None = None,
+    decisions: Collection[str] = (),
+    claims: Collection[str] = (),
+    evidence: Collection[str] = (),
+    trial: bool | None = None,
+    retracted: bool | None = None,
+    queries: Collection[str] = (),
 ) -> int:
     """How many records ``list_articles`` would return without a limit."""
-    query = _filtered(
-        select(func.count()).select_from(ARTICLES),
-        since,
-        status,
-        include_deleted,
-        untriaged,
+    filters = _Filters(
+        since=since,
+        status=status,
+        untriaged=untriaged,
+        include_deleted=include_deleted,
+        search=search,
+        decisions=tuple(decisions),
+        claims=tuple(claims),
+        evidence=tuple(evidence),
+        trial=trial,
+        retracted=retracted,
+        queries=tuple(queries),
     )
     with reading(bind) as conn:
-        if search:
-            query = query.where(search_clause(conn.dialect.name, search))
-        return int(conn.execute(query).scalar_one())
+        conditions = _conditions(filters, conn.dialect.name)
+        return int(
+            conn.execute(select(func.count()).select_from(ARTICLES).where(*conditions)).scalar_one()
+        )
 
 
 def same_work_pmids(bind: Connection | Engine, pmid: str) -> list[str]:
@@ -115,23 +166,69 @@ def same_work_pmids(bind: Connection | Engine, pmid: str) -> list[str]:
 # -- internals ----------------------------------------------------------------
 
 
-def _filtered(
-    query: Select[Any],
-    since: datetime | date | None,
-    status: str | None,
-    include_deleted: bool,
-    untriaged: bool = False,
-) -> Select[Any]:
-    if since is not None:
-        query = query.where(ARTICLES.c.first_seen >= _as_utc(since))
-    if status is not None:
-        query = query.where(ARTICLES.c.status == _canonical_status(status))
-    if untriaged:
-        # Served by the (decision, first_seen) index: no search through the event log.
-        query = query.where(ARTICLES.c.decision.is_(None))
-    if not include_deleted:
-        query = query.where(ARTICLES.c.deleted_at.is_(None))
-    return query
+@dataclass(frozen=True)
+class _Filters:
+    since: datetime | date | None
+    status: str | None
+    untriaged: bool
+    include_deleted: bool
+    search: str | None
+    decisions: tuple[str, ...]
+    claims: tuple[str, ...]
+    evidence: tuple[str, ...]
+    trial: bool | None
+    retracted: bool | None
+    queries: tuple[str, ...]
+
+
+def _conditions(f: _Filters, dialect: str) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if f.since is not None:
+        conditions.append(ARTICLES.c.first_seen >= _as_utc(f.since))
+    if f.status is not None:
+        conditions.append(ARTICLES.c.status == _canonical_status(f.status))
+    if f.untriaged:
+        # Served by the partial index on untriaged rows: no search through the event log.
+        conditions.append(ARTICLES.c.decision.is_(None))
+    if f.decisions:
+        conditions.append(_decision_clause(f.decisions))
+    if f.claims:
+        conditions.append(
+            select(_TAGS.c.article_id)
+            .where(_TAGS.c.article_id == ARTICLES.c.id, _TAGS.c.claim_id.in_(f.claims))
+            .exists()
+        )
+    if f.evidence:
+        conditions.append(ARTICLES.c.evidence_level.in_([e.lower() for e in f.evidence]))
+    if f.trial is not None:
+        conditions.append(ARTICLES.c.is_trial.is_(true() if f.trial else false()))
+    if f.retracted is not None:
+        conditions.append(ARTICLES.c.is_retracted.is_(true() if f.retracted else false()))
+    if f.queries:
+        conditions.append(
+            select(_QUERY_HITS.c.article_id)
+            .where(
+                _QUERY_HITS.c.article_id == ARTICLES.c.id,
+                _QUERY_HITS.c.query_name.in_(f.queries),
+            )
+            .exists()
+        )
+    if f.search:
+        conditions.append(search_clause(dialect, f.search))
+    if not f.include_deleted:
+        conditions.append(ARTICLES.c.deleted_at.is_(None))
+    return conditions
+
+
+def _decision_clause(decisions: tuple[str, ...]) -> ColumnElement[bool]:
+    unknown = [d for d in decisions if d not in DECISION_FILTERS]
+    if unknown:
+        raise StoreError(f"unknown decision {unknown[0]!r}: one of {', '.join(DECISION_FILTERS)}")
+    chosen = [d for d in decisions if d != "untriaged"]
+    clauses = [ARTICLES.c.decision.in_(chosen)] if chosen else []
+    if "untriaged" in decisions:
+        clauses.append(ARTICLES.c.decision.is_(None))
+    return or_(*clauses)
 
 
 def _as_utc(value: datetime | date) -> datetime:
@@ -158,6 +255,8 @@ def _order_by(order: str) -> tuple[Any, ...]:
         return (ARTICLES.c.pub_date.desc().nulls_last(), ARTICLES.c.id.desc())
     if order == "pmid":
         return (ARTICLES.c.pmid.asc(),)
+    if order == "decided":
+        return (ARTICLES.c.decided_at.desc().nulls_last(), ARTICLES.c.id.desc())
     raise StoreError(f"unknown order {order!r}: one of {', '.join(ORDERS)}")
 
 
