@@ -3,7 +3,8 @@
 Every request carries tool, email and api_key, waits for its slot in the
 process-wide pace (3/s, 10/s with a key), and is retried within a bound when
 NCBI or the network fails in a way that may pass. The API key is sent but
-never logged: messages that could hold a URL are redacted first.
+never logged: with a key every request goes by POST (no URL holds it), and
+error messages are redacted before anyone sees them.
 """
 
 from __future__ import annotations
@@ -231,7 +232,9 @@ class EutilsClient:
         self, endpoint: str, params: dict[str, str], *, post: bool, stream: bool
     ) -> requests.Response:
         full = self._common() | params
-        if not post and len(urlencode(full)) > MAX_GET_QUERY:
+        # A URL is logged by urllib3 at debug level, and by proxies: a request
+        # carrying the API key goes by POST so the key stays in the body.
+        if not post and (self.settings.api_key or len(urlencode(full)) > MAX_GET_QUERY):
             post = True
         self.limiter.acquire()
         with self._count_lock:

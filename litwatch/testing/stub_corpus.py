@@ -34,7 +34,7 @@ _XML_SUFFIXES = (".xml", ".xml.gz")
 class StubRecord:
     """One version of one record: the parsed Article and its XML element."""
 
-    __slots__ = ("_render", "_xml", "article", "content_key", "order")
+    __slots__ = ("_render", "_xml", "article", "content_key", "dates", "order")
 
     def __init__(
         self,
@@ -45,6 +45,7 @@ class StubRecord:
         content_key: object = None,
     ) -> None:
         self.article = article
+        self.dates = _history_dates(article)
         self.order = order  # load order: a later file wins a tie on modified date
         # Records with equal content_key have the same text, so a term matches
         # all of them or none (synthetic records share their template's).
@@ -68,16 +69,17 @@ class StubRecord:
 
     def date_of(self, field: str) -> date | None:
         """The record's date for ``crdt``, ``edat``, ``mdat`` or ``pdat``."""
-        article = self.article
-        if field == "crdt":
-            return article.created
-        if field == "edat":
-            return article.entrez_date
-        if field == "mdat":
-            return article.modified
-        if field in ("pdat", "dp"):
-            return article.pub_date.sortable if article.pub_date else None
-        raise ValueError(f"no date field {field!r}")
+        return self.dates[field]
+
+
+def _history_dates(article: Article) -> dict[str, date | None]:
+    """The dates ESearch windows read, worked out once per record."""
+    return {
+        "crdt": article.created,
+        "edat": article.entrez_date,
+        "mdat": article.modified,
+        "pdat": article.pub_date.sortable if article.pub_date else None,
+    }
 
 
 @dataclass(frozen=True)
@@ -237,12 +239,14 @@ class StubCorpus:
         created: Callable[[int], date] | Sequence[date],
         first_pmid: int = 90_000_001,
         template: bytes | None = None,
+        revised: date | None = None,
     ) -> StubCorpus:
         """``count`` records made from one template (a PubmedArticle element).
 
         Record ``n`` (0-based) gets PMID ``first_pmid + n`` and the create and
         Entrez date ``created(n)`` (or ``created[n % len(created)]``). Only
         the PMID and dates differ, so every record matches the same terms.
+        ``revised`` gives every record that DateRevised (and so that mdat).
         """
         corpus = cls()
         raw = template or _template_element(SYNTHETIC_TEMPLATE_FILE.read_bytes())
@@ -253,8 +257,8 @@ class StubCorpus:
             pmid = str(first_pmid + n)
             day = pick(n)
             history = {**base.history, "entrez": day, "pubmed": day}
-            article = replace(base, pmid=pmid, history=history, date_revised=None)
-            corpus.add_record(article, _Renderer(raw, pmid, day), content_key=key)
+            article = replace(base, pmid=pmid, history=history, date_revised=revised)
+            corpus.add_record(article, _Renderer(raw, pmid, day, revised), content_key=key)
         return corpus
 
 
@@ -285,8 +289,9 @@ def _article_of(xml: bytes, name: str) -> Article:
 _PMID_ELEMENT = re.compile(rb'(<PMID Version="\d+">)\d+(</PMID>)')
 _PUBMED_ID = re.compile(rb'(<ArticleId IdType="pubmed">)\d+(</ArticleId>)')
 _HISTORY_DATE = re.compile(
-    rb'(<PubMedPubDate PubStatus="(?:entrez|pubmed)">\s*<Year>)\d+(</Year>\s*<Month>)\d+'
-    rb"(</Month>\s*<Day>)\d+(</Day>)"
+    rb'(<PubMedPubDate PubStatus="(?:entrez|pubmed)">)\s*<Year>\d+</Year>\s*<Month>\d+</Month>'
+    rb"\s*<Day>\d+</Day>(.*?</PubMedPubDate>)",
+    re.DOTALL,
 )
 _DATE_REVISED = re.compile(rb"<DateRevised>.*?</DateRevised>\s*", re.DOTALL)
 
@@ -298,14 +303,23 @@ class _Renderer:
     template: bytes
     pmid: str
     day: date
+    revised: date | None = None
 
     def __call__(self) -> bytes:
         pmid = self.pmid.encode()
         xml = _PMID_ELEMENT.sub(rb"\g<1>" + pmid + rb"\g<2>", self.template, count=1)
         xml = _PUBMED_ID.sub(rb"\g<1>" + pmid + rb"\g<2>", xml, count=1)
         xml = _DATE_REVISED.sub(b"", xml, count=1)
-        y, m, d = (str(self.day.year).encode(), b"%02d" % self.day.month, b"%02d" % self.day.day)
-        return _HISTORY_DATE.sub(rb"\g<1>" + y + rb"\g<2>" + m + rb"\g<3>" + d + rb"\g<4>", xml)
+        if self.revised is not None:
+            # MedlineCitation: PMID, DateCompleted?, DateRevised?, Article ...
+            after = b"</DateCompleted>" if b"</DateCompleted>" in xml else b"</PMID>"
+            element = b"<DateRevised>" + _ymd(self.revised) + b"</DateRevised>"
+            xml = xml.replace(after, after + b"\n" + element, 1)
+        return _HISTORY_DATE.sub(rb"\g<1>" + _ymd(self.day) + rb"\g<2>", xml)
+
+
+def _ymd(day: date) -> bytes:
+    return b"<Year>%d</Year><Month>%02d</Month><Day>%02d</Day>" % (day.year, day.month, day.day)
 
 
 # The record ``StubCorpus.synthetic`` copies unless given another.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import threading
 import time
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREFIX = "/entrez/eutils/"
+_API_KEY = re.compile(r"(api_key=)[^&\s]+")
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ class StubRequestHandler(BaseHTTPRequestHandler):
             super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
+        line = _API_KEY.sub(r"\1<api_key>", format % args)
+        log.debug("%s %s", self.address_string(), line)
 
     def do_GET(self) -> None:
         self._serve("GET")

@@ -49,7 +49,7 @@ class DateWindow:
     last: date
 
     def admits(self, record: StubRecord) -> bool:
-        day = record.date_of(self.field)
+        day = record.dates[self.field]
         return day is not None and self.first <= day <= self.last
 
 
@@ -88,11 +88,12 @@ def search_term(
             filters.append(window)
     remaining = None if not rest else rest[0] if len(rest) == 1 else And(tuple(rest))
     matches = _matcher(corpus, remaining, today)
-    ids = [
-        r.pmid
-        for r in snapshot.records
-        if (within is None or r.pmid in within) and all(w.admits(r) for w in filters) and matches(r)
-    ]
+    records = snapshot.records
+    if within is not None:
+        records = [r for r in records if r.pmid in within]
+    for window in filters:
+        records = [r for r in records if window.admits(r)]
+    ids = [r.pmid for r in records if matches(r)]
     return SearchOutcome(
         ids=ids,
         translation=translate(tree) if tree is not None else "",
