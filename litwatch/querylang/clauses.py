@@ -7,11 +7,12 @@ evaluated on a stored record (the boolean layer then leaves it out, see
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from .dates import DateValue, Period, resolve
-from .indexed import IndexedArticle
+from .indexed import STEM, IndexedArticle, IndexedHeading
 from .sources import STRUCTURED, folder, original_words, values
 from .textmatch import TextPattern, within
 from .vocab import (
@@ -69,6 +70,52 @@ class Never(Clause):
         return False
 
 
+class PatternSet:
+    """Word and phrase patterns tested together against one group of sources.
+
+    Whole words are a set intersection; phrases are tried only when their first
+    word is present; truncated words, and words joined by hyphens, only when a
+    word of the record shares their first letters. Only the few candidates left
+    are looked for in the text (a substring test, or their regex).
+    """
+
+    def __init__(self, patterns: Iterable[TextPattern]) -> None:
+        words: set[str] = set()
+        self.phrases: dict[str, list[TextPattern]] = {}
+        self.stems: dict[str, list[TextPattern]] = {}
+        self.others: list[TextPattern] = []
+        for p in patterns:
+            first = p.text.split()[0].split("*")[0]
+            if p.kind == "word":
+                words.add(p.text)
+            elif p.kind == "phrase" and "*" not in p.text.split()[0]:
+                self.phrases.setdefault(first, []).append(p)
+            elif p.kind in ("stem", "regex") and len(first) >= STEM:
+                self.stems.setdefault(first[:STEM], []).append(p)
+            else:
+                self.others.append(p)
+        self.words = frozenset(words)
+        self.phrase_keys = frozenset(self.phrases)
+        self.stem_keys = frozenset(self.stems)
+
+    def found(self, doc: IndexedArticle, fields: tuple[str, ...]) -> bool:
+        words = doc.words(fields)
+        if not self.words.isdisjoint(words):
+            return True
+        candidates: list[TextPattern] = []
+        if self.phrase_keys:
+            for key in self.phrase_keys.intersection(words):
+                candidates.extend(self.phrases[key])
+        if self.stem_keys:
+            for key in self.stem_keys.intersection(doc.stems(fields)):
+                candidates.extend(self.stems[key])
+        candidates.extend(self.others)
+        if not candidates:
+            return False
+        text = doc.joined(fields)
+        return any(p.found_in(text) for p in candidates)
+
+
 class TextClause(Clause):
     def __init__(
         self,
@@ -82,21 +129,13 @@ class TextClause(Clause):
         self.fields = fields
         self.pattern = pattern
         self.proximity = proximity if len(pattern.units) > 1 else None
+        self.patterns = PatternSet([pattern])
 
     def evaluate(self, doc: IndexedArticle) -> bool | None:
-        pattern = self.pattern
         if self.proximity is not None:
-            return any(
-                within(doc.values(field), pattern.units, self.proximity) for field in self.fields
-            )
-        words = doc.words(self.fields)
-        if pattern.single is not None:
-            return pattern.single in words
-        for word in pattern.required:
-            if word not in words:
-                return False
-        texts = doc.texts
-        return any(pattern.found_in(texts[field]) for field in self.fields)
+            units = self.pattern.units
+            return any(within(doc.values(f), units, self.proximity) for f in self.fields)
+        return self.patterns.found(doc, self.fields)
 
     def hits(self, doc: IndexedArticle) -> list[Hit]:
         found = []
@@ -138,14 +177,34 @@ class MeshClause(Clause):
     ) -> None:
         super().__init__(term, tag)
         self.heading = heading
+        self.truncated = heading.endswith("*")
         self.qualifier = qualifier
         self.major = major
+        self.plain = not self.truncated and qualifier is None and not major
+
+    def _candidates(self, doc: IndexedArticle) -> Iterable[IndexedHeading]:
+        if self.truncated:
+            return (h for h in doc.headings if _same(h.name, self.heading))
+        return doc.headings_named(self.heading)
+
+    def evaluate(self, doc: IndexedArticle) -> bool | None:
+        if self.plain:
+            return self.heading in doc.heading_names
+        for heading in self._candidates(doc):
+            if self.qualifier is None:
+                if not self.major or heading.major:
+                    return True
+                continue
+            for name, major in heading.qualifiers:
+                if _same(name, self.qualifier) and (
+                    not self.major or major or heading.descriptor_major
+                ):
+                    return True
+        return False
 
     def _matches(self, doc: IndexedArticle) -> list[str]:
         found = []
-        for heading in doc.headings:
-            if not _same(heading.name, self.heading):
-                continue
+        for heading in self._candidates(doc):
             original = doc.article.mesh[heading.index]
             if self.qualifier is None:
                 if not self.major or heading.major:
@@ -157,9 +216,6 @@ class MeshClause(Clause):
                 ):
                     found.append(f"{original.descriptor}/{q.name}")
         return found
-
-    def evaluate(self, doc: IndexedArticle) -> bool | None:
-        return bool(self._matches(doc))
 
     def hits(self, doc: IndexedArticle) -> list[Hit]:
         return [self.hit("mesh", m) for m in self._matches(doc)]
@@ -375,3 +431,54 @@ def _same(value: str, wanted: str) -> bool:
     if wanted.endswith("*"):
         return value.startswith(wanted.rstrip("*").strip())
     return value == wanted
+
+
+class AnyText(Clause):
+    """Several word/phrase terms on the same fields, OR-ed: one text fetch, one loop."""
+
+    def __init__(self, parts: list[TextClause]) -> None:
+        super().__init__("OR", parts[0].tag)
+        self.parts = parts
+        self.fields = parts[0].fields
+        self.patterns = PatternSet(p.pattern for p in parts)
+
+    def evaluate(self, doc: IndexedArticle) -> bool | None:
+        return self.patterns.found(doc, self.fields)
+
+    def hits(self, doc: IndexedArticle) -> list[Hit]:
+        return [hit for part in self.parts if part.evaluate(doc) for hit in part.hits(doc)]
+
+
+class AnyHeading(Clause):
+    """Several plain ``heading[mh]`` terms OR-ed: one set test."""
+
+    def __init__(self, parts: list[MeshClause]) -> None:
+        super().__init__("OR", parts[0].tag)
+        self.parts = parts
+        self.names = frozenset(p.heading for p in parts)
+
+    def evaluate(self, doc: IndexedArticle) -> bool | None:
+        return not self.names.isdisjoint(doc.heading_names)
+
+    def hits(self, doc: IndexedArticle) -> list[Hit]:
+        return [hit for part in self.parts if part.evaluate(doc) for hit in part.hits(doc)]
+
+
+def merge_alternatives(parts: list[Clause]) -> list[Clause]:
+    """OR-ed terms regrouped so that terms on the same fields are tested together."""
+    texts: dict[tuple[str, ...], list[TextClause]] = {}
+    headings: list[MeshClause] = []
+    others: list[Clause] = []
+    for part in parts:
+        if isinstance(part, TextClause) and part.proximity is None:
+            texts.setdefault(part.fields, []).append(part)
+        elif isinstance(part, MeshClause) and part.plain:
+            headings.append(part)
+        else:
+            others.append(part)
+    merged: list[Clause] = []
+    if headings:
+        merged.append(AnyHeading(headings) if len(headings) > 1 else headings[0])
+    for group in texts.values():
+        merged.append(AnyText(group) if len(group) > 1 else group[0])
+    return merged + others

@@ -33,6 +33,7 @@ from .clauses import (
     SubsetClause,
     SubstanceClause,
     TextClause,
+    merge_alternatives,
 )
 from .dates import parse_date_value
 from .indexed import IndexedArticle
@@ -185,7 +186,8 @@ class _Compiler:
         if isinstance(node, And):
             return _AllOf([self.compile(child) for child in node.children])
         if isinstance(node, Or):
-            return _AnyOf([self.compile(child) for child in node.children])
+            parts = merge_alternatives([self.compile(child) for child in node.children])
+            return parts[0] if len(parts) == 1 else _AnyOf(parts)
         if isinstance(node, Not):
             return _Without(self.compile(node.left), self.compile(node.right))
         if isinstance(node, DateRange):

@@ -1,26 +1,31 @@
-"""An Article folded once for searching: ``IndexedArticle.from_article``.
+"""An Article folded for searching: ``IndexedArticle.from_article``.
 
 Each searchable text is folded (lower case, accents and punctuation away,
 ``textmatch.fold_search``) into one string per field, padded with spaces, with
 `` | `` between separate values (two MeSH headings, two keywords) so that a
-phrase never runs from one value into the next. Word sets for a group of
-fields are built on first use and kept, so one record serves many rules.
+phrase never runs from one value into the next.
+
+Everything is computed on first use and kept: a record is folded once however
+many rules run over it, and a field no rule asks about (affiliations, say) is
+never folded at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
 from ..article import Article
-from . import fields as f
 from . import sources
 from .dates import Period, parse_date_value
 from .textmatch import fold_search
 from .vocab import LANGUAGES, fold_heading
 
 SEPARATOR = "|"
+_stem = itemgetter(slice(None, 4))  # shorter words give shorter keys, which never match
+STEM = 4  # truncated terms are looked up by their first four letters
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,96 +43,180 @@ class IndexedAuthor:
     initials: str
     fore: str
     collective: str
-    index: int
+    index: int  # position in article.authors
 
 
-@dataclass(slots=True)
 class IndexedArticle:
-    article: Article
-    texts: dict[str, str]  # source name -> " folded words | next value "
-    headings: tuple[IndexedHeading, ...]
-    publication_types: tuple[str, ...]  # folded
-    languages: frozenset[str]
-    authors: tuple[IndexedAuthor, ...]
-    journal_names: frozenset[str]
-    substances: tuple[str, ...]  # folded
-    identifiers: dict[str, frozenset[str]]  # record_field -> folded values
-    dates: dict[str, Period | None]
-    _words: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
-    _positions: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    """Folded views of one Article, each built on first use."""
+
+    __slots__ = (
+        "_authors",
+        "_dates",
+        "_heading_names",
+        "_headings",
+        "_identifiers",
+        "_joined",
+        "_languages",
+        "_publication_types",
+        "_stems",
+        "_substances",
+        "_texts",
+        "_values",
+        "_words",
+        "article",
+    )
+
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        self._texts: dict[str, str] = {}
+        self._joined: dict[tuple[str, ...], str] = {}
+        self._words: dict[tuple[str, ...], frozenset[str]] = {}
+        self._stems: dict[tuple[str, ...], frozenset[str]] = {}
+        self._values: dict[str, tuple[tuple[str, ...], ...]] = {}
+        self._headings: tuple[IndexedHeading, ...] | None = None
+        self._heading_names: dict[str, list[IndexedHeading]] | None = None
+        self._publication_types: tuple[str, ...] | None = None
+        self._substances: tuple[str, ...] | None = None
+        self._languages: frozenset[str] | None = None
+        self._authors: tuple[IndexedAuthor, ...] | None = None
+        self._identifiers: dict[str, frozenset[str]] | None = None
+        self._dates: dict[str, Period | None] | None = None
 
     @classmethod
     def from_article(cls, article: Article) -> IndexedArticle:
-        headings = tuple(
-            IndexedHeading(
-                fold_heading(m.descriptor),
-                m.is_major,
-                m.major,
-                tuple((fold_heading(q.name), q.major) for q in m.qualifiers),
-                index,
-            )
-            for index, m in enumerate(article.mesh)
-        )
-        pts = tuple(fold_heading(p.name) for p in article.publication_types)
-        substances = tuple(fold_heading(c) for c in article.chemicals)
-        authors = tuple(
-            IndexedAuthor(
-                fold_heading(a.last_name or ""),
-                fold_heading(a.initials or "").replace(" ", ""),
-                fold_heading(a.fore_name or ""),
-                fold_heading(a.collective_name or ""),
-                index,
-            )
-            for index, a in enumerate(article.authors)
-        )
-        journal_names = frozenset(
-            fold_heading(name)
-            for name in (article.journal_title, article.journal_iso, article.issn)
-            if name
-        )
-        texts = {}
-        for source in f.ALL_SOURCES:
-            fold = sources.folder(source)
-            texts[source] = _pad(fold(value) for value in sources.values(article, source))
-        languages = set()
-        for code in article.languages:
-            folded = fold_heading(code)
-            languages.add(folded)
-            languages.add(LANGUAGES.get(folded, folded))
-        return cls(
-            article=article,
-            texts=texts,
-            headings=headings,
-            publication_types=pts,
-            languages=frozenset(languages),
-            authors=authors,
-            journal_names=journal_names,
-            substances=substances,
-            identifiers=_identifiers(article),
-            dates=_dates(article),
-        )
+        return cls(article)
+
+    # -- texts for word searches --------------------------------------------------
+
+    def text(self, name: str) -> str:
+        """One source (``fields.TITLE`` ...) folded: ``" value one | value two "``."""
+        found = self._texts.get(name)
+        if found is None:
+            fold = sources.folder(name)
+            found = _pad(fold(value) for value in sources.values(self.article, name))
+            self._texts[name] = found
+        return found
+
+    def joined(self, names: tuple[str, ...]) -> str:
+        """Several sources as one padded text, `` | `` between them."""
+        found = self._joined.get(names)
+        if found is None:
+            found = SEPARATOR.join(self.text(name) for name in names)
+            self._joined[names] = found
+        return found
 
     def words(self, names: tuple[str, ...]) -> frozenset[str]:
-        """Every word of the given texts (built once per group of fields)."""
+        """Every word of the given sources (one set per source, unions kept too)."""
         found = self._words.get(names)
         if found is None:
-            collected: set[str] = set()
-            for name in names:
-                collected.update(self.texts[name].split())
-            collected.discard(SEPARATOR)
-            found = frozenset(collected)
+            if len(names) == 1:
+                found = frozenset(self.text(names[0]).split())
+            else:
+                found = frozenset().union(*(self.words((name,)) for name in names))
             self._words[names] = found
         return found
 
-    def values(self, name: str) -> tuple[tuple[str, ...], ...]:
-        """The words of each value of one text, for proximity search."""
-        found = self._positions.get(name)
+    def stems(self, names: tuple[str, ...]) -> frozenset[str]:
+        """The first ``STEM`` letters of every word at least that long (truncation search)."""
+        found = self._stems.get(names)
         if found is None:
-            found = tuple(
-                tuple(value.split()) for value in self.texts[name].split(f" {SEPARATOR} ")
-            )
-            self._positions[name] = found
+            if len(names) == 1:
+                found = frozenset(map(_stem, self.words(names)))
+            else:
+                found = frozenset().union(*(self.stems((name,)) for name in names))
+            self._stems[names] = found
         return found
+
+    def values(self, name: str) -> tuple[tuple[str, ...], ...]:
+        """The words of each value of one source, for proximity search."""
+        found = self._values.get(name)
+        if found is None:
+            found = tuple(tuple(v.split()) for v in self.text(name).split(f" {SEPARATOR} "))
+            self._values[name] = found
+        return found
+
+    # -- structured values --------------------------------------------------------
+
+    @property
+    def heading_names(self) -> dict[str, list[IndexedHeading]]:
+        """Headings by folded descriptor."""
+        if self._heading_names is None:
+            index: dict[str, list[IndexedHeading]] = {}
+            for heading in self.headings:
+                index.setdefault(heading.name, []).append(heading)
+            self._heading_names = index
+        return self._heading_names
+
+    def headings_named(self, name: str) -> list[IndexedHeading]:
+        """The headings whose folded descriptor is ``name``."""
+        return self.heading_names.get(name, [])
+
+    @property
+    def headings(self) -> tuple[IndexedHeading, ...]:
+        if self._headings is None:
+            self._headings = tuple(
+                IndexedHeading(
+                    fold_heading(m.descriptor),
+                    m.is_major,
+                    m.major,
+                    tuple((fold_heading(q.name), q.major) for q in m.qualifiers),
+                    index,
+                )
+                for index, m in enumerate(self.article.mesh)
+            )
+        return self._headings
+
+    @property
+    def publication_types(self) -> tuple[str, ...]:
+        if self._publication_types is None:
+            self._publication_types = tuple(
+                fold_heading(p.name) for p in self.article.publication_types
+            )
+        return self._publication_types
+
+    @property
+    def substances(self) -> tuple[str, ...]:
+        if self._substances is None:
+            self._substances = tuple(fold_heading(c) for c in self.article.chemicals)
+        return self._substances
+
+    @property
+    def languages(self) -> frozenset[str]:
+        """Language codes and names: ``eng`` and ``english``."""
+        if self._languages is None:
+            found: set[str] = set()
+            for code in self.article.languages:
+                folded = fold_heading(code)
+                found.update((folded, LANGUAGES.get(folded, folded)))
+            self._languages = frozenset(found)
+        return self._languages
+
+    @property
+    def authors(self) -> tuple[IndexedAuthor, ...]:
+        if self._authors is None:
+            self._authors = tuple(
+                IndexedAuthor(
+                    fold_heading(a.last_name or ""),
+                    fold_heading(a.initials or "").replace(" ", ""),
+                    fold_heading(a.fore_name or ""),
+                    fold_heading(a.collective_name or ""),
+                    index,
+                )
+                for index, a in enumerate(self.article.authors)
+            )
+        return self._authors
+
+    @property
+    def identifiers(self) -> dict[str, frozenset[str]]:
+        if self._identifiers is None:
+            self._identifiers = _identifiers(self.article)
+        return self._identifiers
+
+    @property
+    def dates(self) -> dict[str, Period | None]:
+        if self._dates is None:
+            self._dates = _dates(self.article)
+        return self._dates
 
 
 def _pad(values: Iterable[str]) -> str:

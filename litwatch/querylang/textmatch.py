@@ -18,8 +18,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..article import fold_text
-
 _GREEK_NAMES = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi "
     "rho sigma sigma tau upsilon phi chi psi omega"
@@ -30,7 +28,7 @@ _APOSTROPHES = frozenset("'\u2018\u2019\u02bc")
 
 def _special_characters() -> dict[str, str]:
     """Non-ASCII characters fold_text would drop silently, joining the words around them."""
-    table: dict[str, str] = {}
+    table: dict[str, str] = dict.fromkeys(_APOSTROPHES - {"'"}, "")
     for upper_or_lower in (_GREEK, {k.upper(): v for k, v in _GREEK.items() if k != "ς"}):
         table.update(upper_or_lower)
     for code in range(0x80, 0x3000):
@@ -48,11 +46,22 @@ _SPECIAL = _special_characters()
 _SPECIAL_RE = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
 
 
+# ASCII text folds through a byte table: letters lower-cased, digits kept,
+# apostrophes dropped, everything else a space. Same result as fold_text, and
+# many times faster than Unicode normalisation.
+_ASCII_FOLD = bytes(
+    ord(chr(c).lower()) if chr(c).isascii() and chr(c).isalnum() else ord(" ") for c in range(256)
+)
+
+
 def fold_search(text: str) -> str:
     """``fold_text`` with non-ASCII punctuation as word breaks and Greek letters spelt out."""
-    if not text.isascii():
+    if text.isascii():
+        raw = text.encode("ascii")
+    else:
         text = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text)
-    return fold_text(text)
+        raw = unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
+    return " ".join(raw.translate(_ASCII_FOLD, b"'").decode("ascii").split())
 
 
 def fold_char(ch: str) -> str | None:
@@ -97,19 +106,17 @@ class TextPattern:
     """A compiled word or phrase: see module docstring for the tests it picks."""
 
     text: str  # the folded words, for messages
-    single: str | None  # one plain word: set membership decides
-    required: tuple[str, ...]  # plain words the record must contain (quick rejection)
-    literal: str | None  # a plain phrase, padded: substring test decides
-    regex: re.Pattern[str]  # decides otherwise; finds the words for explanations
+    kind: str  # "word", "phrase" (plain words, maybe a truncated last one), "stem", "regex"
+    needle: str | None  # a substring of the padded text that decides alone
+    prefix: str  # otherwise: the literal start of every match (quick rejection) ...
+    regex: re.Pattern[str]  # ... and the regex that decides; it also finds the words
     units: tuple[re.Pattern[str], ...]  # one per word, for proximity search
 
     def found_in(self, padded: str) -> bool:
-        """Whether one padded folded text holds the term (word-set checks done by the caller)."""
-        if self.literal is not None:
-            return self.literal in padded
-        if self.single is not None:
-            return f" {self.single} " in padded
-        return self.regex.search(padded) is not None
+        """Whether a padded folded text (``" a b | c d "``) holds the term."""
+        if self.needle is not None:
+            return self.needle in padded
+        return self.prefix in padded and self.regex.search(padded) is not None
 
 
 def compile_text(text: str) -> TextPattern | None:
@@ -118,17 +125,20 @@ def compile_text(text: str) -> TextPattern | None:
     if not groups:
         return None
     words = [part for group in groups for part in group]
-    plain = all(len(g) == 1 and "*" not in g[0] for g in groups)
-    required = tuple(g[0] for g in groups if len(g) == 1 and "*" not in g[0])
+    joined = " ".join(words)
     units = tuple(re.compile(_part_regex(p) + r"\Z") for p in words)
     body = " ".join(" ?".join(_part_regex(p) for p in group) for group in groups)
     regex = re.compile(f" {body}(?![a-z0-9])")
-    joined = " ".join(words)
-    if plain and len(groups) == 1:
-        return TextPattern(joined, joined, required, None, regex, units)
-    if plain:
-        return TextPattern(joined, None, required, f" {joined} ", regex, units)
-    return TextPattern(joined, None, required, None, regex, units)
+    simple = all(len(g) == 1 for g in groups) and "*" not in joined.rstrip("*")
+    if simple:
+        # Words are space-delimited in the padded text: " pain " is the word, " pain"
+        # its truncation, " back pain " the phrase.
+        truncated = joined.endswith("*")
+        needle = f" {joined.rstrip('*')}" if truncated else f" {joined} "
+        kind = "phrase" if len(words) > 1 else "stem" if truncated else "word"
+        return TextPattern(joined, kind, needle, needle, regex, units)
+    prefix = " " + groups[0][0].split("*")[0]
+    return TextPattern(joined, "regex", None, prefix, regex, units)
 
 
 def within(
