@@ -99,7 +99,13 @@ def _parse_stream(stream: BytesReader, label: str) -> Iterator[Article | Deleted
         if not head:
             raise InputError(label, "empty file (the gzip archive holds no data)")
     check_xml_head(head, label)
-    yield from _iter_records(PrefixedReader(head, stream), label)
+    # A byte-order mark or blank lines before the XML declaration make libxml2
+    # refuse the file; they are a saving accident, not content, so skip them
+    # (and count the lines skipped so error line numbers stay true).
+    start = head.removeprefix(b"\xef\xbb\xbf")
+    start = start.lstrip(b" \t\r\n")
+    skipped_lines = head[: len(head) - len(start)].count(b"\n")
+    yield from _iter_records(PrefixedReader(start, stream), label, skipped_lines)
 
 
 def check_xml_head(head: bytes, label: str) -> None:
@@ -120,7 +126,9 @@ def check_xml_head(head: bytes, label: str) -> None:
         )
 
 
-def _iter_records(stream: BytesReader, label: str) -> Iterator[Article | DeletedCitations]:
+def _iter_records(
+    stream: BytesReader, label: str, line_offset: int = 0
+) -> Iterator[Article | DeletedCitations]:
     context = etree.iterparse(
         cast(BinaryIO, stream),
         events=("end",),
@@ -144,7 +152,7 @@ def _iter_records(stream: BytesReader, label: str) -> Iterator[Article | Deleted
             if not checked_dtd:
                 _refuse_entity_declarations(elem, label)
                 checked_dtd = True
-            item = _record(elem, tag, label, count, last_pmid)
+            item = _record(elem, tag, label, count, last_pmid, line_offset)
             count += 1
             if isinstance(item, Article):
                 last_pmid = item.pmid
@@ -158,7 +166,7 @@ def _iter_records(stream: BytesReader, label: str) -> Iterator[Article | Deleted
         raise InputError(
             label,
             f"not well-formed XML: {_syntax_message(exc)}",
-            line=exc.lineno or None,
+            line=exc.lineno + line_offset if exc.lineno else None,
             record=_position(count, last_pmid),
         ) from None
     except (OSError, EOFError, zlib.error) as exc:  # gzip stream broken mid-way
@@ -173,7 +181,12 @@ def _iter_records(stream: BytesReader, label: str) -> Iterator[Article | Deleted
 
 
 def _record(
-    elem: etree._Element, tag: str, label: str, count: int, last_pmid: str | None
+    elem: etree._Element,
+    tag: str,
+    label: str,
+    count: int,
+    last_pmid: str | None,
+    line_offset: int,
 ) -> Article | DeletedCitations:
     try:
         if tag == "DeleteCitation":
@@ -183,7 +196,9 @@ def _record(
         return article_from_pubmed_article(elem)
     except RecordError as exc:
         record = f"PMID {exc.pmid}" if exc.pmid else _position(count, last_pmid)
-        raise InputError(label, str(exc), line=source_line(elem), record=record) from None
+        line = source_line(elem)
+        line = line + line_offset if line is not None else None
+        raise InputError(label, str(exc), line=line, record=record) from None
 
 
 def _deleted(elem: etree._Element) -> DeletedCitations:
