@@ -83,6 +83,7 @@ for _group in _GROUPS:
 from . import (  # noqa: E402, F401
     claims_cmd,
     db_cmd,
+    demo_cmd,
     digest_cmd,
     hits_cmd,
     ingest,
