@@ -35,7 +35,7 @@ from sqlalchemy import Connection, Engine, Table, insert, select, update
 from .config import DigestSettings, Settings
 from .db import upsert, write_tx
 from .digest_model import ClaimRef, Digest, ItemKey
-from .digest_render import DEFAULT_SENDER, compose, render_parts
+from .digest_render import DEFAULT_SENDER, HTML_TEMPLATE, TEXT_TEMPLATE, compose, render_parts
 from .digest_select import select_digest
 from .errors import ConfigError, DeliveryError, LockHeld, StoreError
 from .locks import hold_lock
@@ -115,6 +115,23 @@ def load_claims(queries_dir: Path) -> list[ClaimRef]:
     return claims
 
 
+def templates_dir_of(settings: Settings) -> Path | None:
+    """Where the digest templates come from.
+
+    ``[paths] templates``; else a ``templates/`` folder beside litwatch.toml
+    (as ``litwatch init`` makes) that holds a digest template; else None, the
+    shipped ones. A template missing from the chosen folder falls back to the
+    shipped one.
+    """
+    if settings.templates_dir is not None:
+        return settings.templates_dir
+    base = settings.config_path.parent if settings.config_path else Path.cwd()
+    local = base / "templates"
+    if any((local / name).is_file() for name in (TEXT_TEMPLATE, HTML_TEMPLATE)):
+        return local
+    return None
+
+
 def sender_of(settings: Settings) -> str:
     return settings.smtp.sender if settings.smtp is not None else DEFAULT_SENDER
 
@@ -184,7 +201,7 @@ def send_digest(
             if not worth:
                 log.info("digest %s: nothing sent: %s", digest_conf.name, why)
                 return SendResult(digest_conf.name, "skipped", why)
-        rendered = render_parts(digest, settings.templates_dir)
+        rendered = render_parts(digest, templates_dir_of(settings))
         message = compose(
             rendered,
             digest_name=digest_conf.name,

@@ -33,7 +33,8 @@ CONFIG_TEMPLATE = """\
 
 # [paths]
 # queries = "queries"      # saved searches, one .toml file each, and claims.toml
-# templates = "templates"  # digest.html.j2 / digest.txt.j2 (shipped ones if absent)
+# templates = "templates"  # digest.html.j2 / digest.txt.j2; by default the templates/
+#                          # folder beside this file when it has them, else the shipped ones
 # outbox = "outbox"        # where digests go as .eml files when [smtp] is not set
 
 # [eutils]

@@ -10,7 +10,7 @@ import click
 from sqlalchemy import Table, func, select
 
 from ..digest import plan_digest, render_parts, send_digest
-from ..digest_send import SendResult, digest_settings
+from ..digest_send import SendResult, digest_settings, templates_dir_of
 from ..models import Digest as DigestRow
 from ..models import DigestItem
 from .context import AppContext
@@ -44,7 +44,7 @@ def preview(app: AppContext, name: str | None, html_path: Path | None, show_text
     settings = app.settings
     conf = digest_settings(settings, name)
     plan = plan_digest(app.engine, settings, conf.name, now=_now())
-    rendered = render_parts(plan.digest, settings.templates_dir)
+    rendered = render_parts(plan.digest, templates_dir_of(settings))
     if plan.resend:
         verdict = "would be sent again (an earlier attempt was not confirmed)"
     else:
