@@ -18,6 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -182,9 +183,21 @@ class EutilsStub:
             count = len(window)
         return limit, count, count <= limit
 
-    def record(self, entry: RequestLog) -> None:
+    def record(self, entry: RequestLog) -> RequestLog:
+        """Log a request as it arrives; ``settle`` adds the status it got."""
         with self._lock:
             self.requests.append(entry)
+        return entry
+
+    def settle(self, entry: RequestLog, status: int, fault: str | None) -> RequestLog:
+        """The status a logged request was answered with (0: not yet, or the client hung up)."""
+        settled = replace(entry, status=status, fault=fault)
+        with self._lock:
+            for index in range(len(self.requests) - 1, -1, -1):
+                if self.requests[index] is entry:  # gone if clear_log() ran meanwhile
+                    self.requests[index] = settled
+                    break
+        return settled
 
     def wait(self, seconds: float) -> bool:
         """Sleep unless the stub is stopping; True when it is."""

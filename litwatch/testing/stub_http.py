@@ -73,7 +73,11 @@ class StubRequestHandler(BaseHTTPRequestHandler):
     server_version = "Finatra"
     sys_version = ""
     timeout = 60
+    # Headers and chunks are written separately: without TCP_NODELAY, Nagle's
+    # algorithm and the client's delayed ACK add 40 ms to each keep-alive reply.
+    disable_nagle_algorithm = True
     server: StubServer
+    _entry: RequestLog
 
     def setup(self) -> None:
         super().setup()
@@ -108,15 +112,21 @@ class StubRequestHandler(BaseHTTPRequestHandler):
             form = self.rfile.read(length).decode("utf-8", "replace")
             params.update(parse_qsl(form, keep_blank_values=True))
         endpoint = url.path.removeprefix(PREFIX).removesuffix(".fcgi")
+        # Logged on arrival, so the log keeps arrival order even when a slow
+        # answer finishes after the client's retry; the status is filled in after.
+        self._entry = stub.record(RequestLog(method, url.path, params, 0, None, arrived))
         try:
             status, fault = self._answer(stub, method, url.path, endpoint, params)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up first
+            status, fault = 0, self._entry.fault
+            self.close_connection = True
         except Exception as exc:  # a bug in the stub: say so in the reply, keep serving
             log.exception("stub failed on %s %s", method, url.path)
             status, fault = 500, None
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self._plain(500, f"litwatch stub error: {type(exc).__name__}: {exc}\n".encode())
-        stub.record(RequestLog(method, url.path, params, status, fault, arrived))
+        stub.settle(self._entry, status, fault)
 
     def _answer(
         self, stub: EutilsStub, method: str, path: str, endpoint: str, params: dict[str, str]
@@ -138,14 +148,17 @@ class StubRequestHandler(BaseHTTPRequestHandler):
                 "X-RateLimit-Remaining": str(max(0, limit - count)),
             }
         if not allowed:
+            self._mark("rate-limit")
             self._plain(429, stub_xml.rate_limit_json(who, count, limit), "application/json")
             return 429, "rate-limit"
         canned = stub.next_canned(endpoint)
         if canned is not None:
+            self._mark("canned")
             body = b"".join(canned.chunks)
             return self._plain(canned.status, body, canned.content_type, canned.headers), "canned"
         fault = stub.faults.next_fault(endpoint)
         if fault is not None:
+            self._mark(fault)  # logged before it plays out: a slow answer shows at once
             return self._fault(stub, fault, endpoint, who, params), fault
         reply = HANDLERS[endpoint](stub.state, params)
         reply.headers.update(rate_headers)
@@ -182,6 +195,7 @@ class StubRequestHandler(BaseHTTPRequestHandler):
         if fault == "truncated":
             return self._plain(200, body[: len(body) // 2], XML)
         # drop: promise the whole body, send half, hang up
+        self._settle(200)
         self.send_response(200)
         self.send_header("Content-Type", XML)
         self.send_header("Content-Length", str(len(body)))
@@ -195,6 +209,13 @@ class StubRequestHandler(BaseHTTPRequestHandler):
 
     # -- writing -----------------------------------------------------------------
 
+    def _mark(self, fault: str) -> None:
+        self._entry = self.server.stub.settle(self._entry, 0, fault)
+
+    def _settle(self, status: int) -> None:
+        """Log the status before the body goes out: a client that has the body sees it logged."""
+        self._entry = self.server.stub.settle(self._entry, status, self._entry.fault)
+
     def _plain(
         self,
         status: int,
@@ -202,6 +223,7 @@ class StubRequestHandler(BaseHTTPRequestHandler):
         content_type: str = "text/plain",
         headers: dict[str, str] | None = None,
     ) -> int:
+        self._settle(status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -213,6 +235,7 @@ class StubRequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, reply: Reply) -> None:
         """A chunked body, gzip-compressed when the client accepts it (as NCBI sends)."""
+        self._settle(reply.status)
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         for name, value in reply.headers.items():
