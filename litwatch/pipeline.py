@@ -35,6 +35,7 @@ same windows again.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import uuid
@@ -42,6 +43,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import Engine
@@ -52,6 +54,7 @@ from .eutils import EutilsClient, FetchedBatch
 from .locks import LockLost, RunLock, acquire, default_owner
 from .queries import SavedQuery
 from .run_summary import QueryOutcome, RunSummary, WindowOutcome
+from .schedules import is_due
 from .store import mark_deleted, save_articles, stored_versions
 from .store.ledger import (
     QueryProgress,
@@ -126,6 +129,13 @@ def plan_windows(
     )
 
 
+def is_query_due(query: SavedQuery, progress: QueryProgress | None, now: datetime) -> bool:
+    """Due: never ran, its last run failed, or its schedule came round since its last run."""
+    if progress is None or progress.last_status != "ok" or progress.last_run_at is None:
+        return True
+    return is_due(query.schedule, progress.last_run_at, now)
+
+
 @dataclass
 class _QueryRun:
     query: SavedQuery
@@ -171,7 +181,7 @@ def run_monitoring(
         finally:
             summary.requests = client.request_count - requests_before
             summary.finished_at = clock()
-    log.info("%s", summary.log_line())
+    log.debug("%s", summary.log_line())
     return summary
 
 
@@ -484,7 +494,7 @@ def _complete(
         )
     outcome.new = sum(w.new for w in outcome.windows)
     outcome.updated = len({p for w in outcome.windows for p in w.ids} & updated)
-    log.info(
+    log.debug(
         "query %s: %s; found %d, new %d, updated %d",
         query.name,
         outcome.status,
@@ -514,14 +524,34 @@ def _abandon(
         log.exception("could not close the ledger rows of run %s", summary.run_id)
 
 
+def load_catalogue(queries_dir: Path) -> Catalogue | None:
+    """The claim catalogue beside the queries (``claims.toml``), for re-tagging.
+
+    None when there is none, or when it is broken (logged: monitoring goes
+    on, the changed records stay marked for tagging until it is fixed).
+    """
+    path = queries_dir / "claims.toml"
+    if not path.is_file():
+        return None
+    try:
+        claims: Any = importlib.import_module("litwatch.claims")
+    except ImportError:
+        log.warning("the claim catalogue cannot be read by this installation: no re-tagging")
+        return None
+    try:
+        catalogue: Catalogue = claims.load_catalogue(path)
+    except LitwatchError as exc:
+        log.error("%s (records are stored untagged until it is fixed)", exc)
+        return None
+    return catalogue
+
+
 def retag_changed(engine: Engine, catalogue: Catalogue) -> int | None:
     """Re-tag records that changed (hook to ``litwatch.store.tags.retag``).
 
     Returns how many were re-tagged, or None when this installation has no
     tagger (the records stay marked for tagging: ``tagged_hash`` is NULL).
     """
-    import importlib
-
     try:
         tags: Any = importlib.import_module("litwatch.store.tags")
     except ImportError:
