@@ -80,6 +80,7 @@ class DigestSettings:
     papers; ``new-hits`` if there is any new paper or update; ``always`` sends
     on every scheduled run, even with nothing new. ``max_entries`` caps the
     new papers per digest (trials first); the rest wait for the next one.
+    ``only_trials`` makes a trial alert: new trials only (and news of them).
     """
 
     name: str = "weekly"
@@ -88,6 +89,7 @@ class DigestSettings:
     send_when: str = "new-trials"
     max_entries: int = 200
     subject: str = DEFAULT_DIGEST_SUBJECT
+    only_trials: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,9 @@ _DATABASE_KEYS = frozenset({"url"})
 _PATHS_KEYS = frozenset({"queries", "templates", "outbox"})
 _EUTILS_KEYS = frozenset({"base_url", "tool", "email", "batch_size", "timeout", "max_attempts"})
 _SMTP_KEYS = frozenset({"host", "port", "security", "sender", "timeout", "ca_file"})
-_DIGEST_KEYS = frozenset({"name", "recipients", "schedule", "send_when", "max_entries", "subject"})
+_DIGEST_KEYS = frozenset(
+    {"name", "recipients", "schedule", "send_when", "max_entries", "subject", "only_trials"}
+)
 _TRIAGE_KEYS = frozenset({"exclusion_reasons", "curator"})
 
 
@@ -239,7 +243,10 @@ def _digests(
             send_when=str(raw.get("send_when", "new-trials")),
             max_entries=_int(doc, raw, "max_entries", 200, "digest", index, errors),
             subject=str(raw.get("subject", DEFAULT_DIGEST_SUBJECT)),
+            only_trials=raw.get("only_trials", False) is True,
         )
+        if not isinstance(raw.get("only_trials", False), bool):
+            problem("only_trials must be true or false", "only_trials")
         if not _DIGEST_NAME.match(digest.name):
             problem(f"digest name {digest.name!r}: use letters, digits, '.', '_' or '-'", "name")
         for address in digest.recipients:

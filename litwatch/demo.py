@@ -12,14 +12,12 @@ The demo's clock is simulated (each week's runs at 05:00 UTC on its Monday,
 digests at 06:00), so the ledger and the digests read like a real season of
 monitoring. Two digests are configured: ``weekly`` with ``send_when =
 "new-hits"`` (so every week that found something mails it, and the updates
-show) and ``trial-alert`` with the default ``new-trials`` (only weeks with a
-new trial).
+show) and ``trial-alert``, new trials only, with the default ``new-trials``
+(only weeks with a new trial).
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -27,11 +25,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import requests
 from sqlalchemy import Engine
 
+from .claims import load_catalogue
 from .config import Settings, load_settings
 from .db import open_database
 from .digest_send import SendResult, send_due
@@ -39,14 +37,12 @@ from .errors import ConfigError, InputError
 from .eutils import EutilsClient
 from .mailer import OutboxTransport
 from .pipeline import run_monitoring
-from .queries import load_queries
+from .queries import CLAIMS_FILE, load_queries
 from .resources import sample_corpus_dir
 from .run_summary import RunSummary
 from .testing.eutils_stub import EutilsStub
 from .testing.stub_corpus import StubCorpus
 from .workdir import copy_bundled
-
-log = logging.getLogger(__name__)
 
 DEFAULT_FOLDER = Path("litwatch-demo")
 DEFAULT_WEEKS = 8
@@ -75,12 +71,13 @@ recipients = ["you@example.org"]
 schedule = "weekly"
 send_when = "new-hits"
 
-# The default policy: only when a new trial arrived.
+# A trial alert: new trials only, sent only when there is one (the default policy).
 [[digest]]
 name = "trial-alert"
 recipients = ["you@example.org"]
 schedule = "daily"
 send_when = "new-trials"
+only_trials = true
 """
 
 
@@ -195,7 +192,7 @@ def _run_weeks(
     folder = load_queries(settings.queries_dir)
     if folder.problems:
         raise folder.problems[0]
-    catalogue = _catalogue(settings.queries_dir)
+    catalogue = load_catalogue(settings.queries_dir / CLAIMS_FILE)
     transport = OutboxTransport(settings.outbox_dir)
     with EutilsStub(corpus, rate_limit=False) as stub:
         mondays = demo_weeks(stub.corpus, weeks)
@@ -238,13 +235,3 @@ def _html_copy(result: SendResult, folder: Path, monday: date) -> Path:
     path = folder / f"{monday.isoformat()}-{result.name}.html"
     path.write_text(body.get_content(), encoding="utf-8")
     return path
-
-
-def _catalogue(queries_dir: Path) -> Any:
-    """The claim catalogue for tagging, when this installation has the tagger."""
-    try:
-        claims: Any = importlib.import_module("litwatch.claims")
-    except ImportError:
-        log.warning("the claim tagger is not available: the demo's papers stay untagged")
-        return None
-    return claims.load_catalogue(queries_dir / "claims.toml")

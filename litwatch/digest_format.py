@@ -280,6 +280,9 @@ def describe_reason(reason: Any) -> str:
                 return _describe_hits(reason[key], reason)
         if "field" in reason and "matched" in reason:
             return _describe_hits([reason], {})
+        if reason.get("by"):  # a curator's tag
+            note = reason.get("note")
+            return f"tagged by {reason['by']}" + (f": {note}" if note else "")
         for key in ("summary", "text", "note", "reason", "via", "parent_of"):
             value = reason.get(key)
             if value:

@@ -72,7 +72,7 @@ def select_digest(
     catalogue = _Catalogue(claims)
 
     if planned is None:
-        candidates = _new_candidates(conn, name)
+        candidates = _new_candidates(conn, name, only_trials=settings.only_trials)
         new_ids = candidates[: settings.max_entries]
         held_back = len(candidates) - len(new_ids)
     else:
@@ -169,7 +169,7 @@ def _digest_material() -> Any:
     )
 
 
-def _new_candidates(conn: Connection, name: str) -> list[int]:
+def _new_candidates(conn: Connection, name: str, *, only_trials: bool = False) -> list[int]:
     """Article ids not yet sent in ``name``, trials first, then oldest first."""
     found = exists().where(QUERY_HITS.c.article_id == ARTICLES.c.id)
     query = (
@@ -177,6 +177,8 @@ def _new_candidates(conn: Connection, name: str) -> list[int]:
         .where(_digest_material(), found, ~_sent(name, NEW))
         .order_by(ARTICLES.c.is_trial.desc(), ARTICLES.c.first_seen, ARTICLES.c.pmid)
     )
+    if only_trials:
+        query = query.where(ARTICLES.c.is_trial)
     return list(conn.execute(query).scalars())
 
 

@@ -22,7 +22,6 @@ digests of one name. At-least-once delivery, exactly-once accounting.
 from __future__ import annotations
 
 import logging
-import tomllib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -32,6 +31,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 
+from .claims import Catalogue, load_catalogue
 from .config import DigestSettings, Settings
 from .db import upsert, write_tx
 from .digest_model import ClaimRef, Digest, ItemKey
@@ -42,6 +42,7 @@ from .locks import hold_lock
 from .mailer import Transport, transport_for
 from .models import Digest as DigestRow
 from .models import DigestItem
+from .queries import CLAIMS_FILE
 from .schedules import is_due
 
 log = logging.getLogger(__name__)
@@ -89,30 +90,34 @@ def digest_settings(settings: Settings, name: str | None = None) -> DigestSettin
 
 
 def load_claims(queries_dir: Path) -> list[ClaimRef]:
-    """Labels, sections and article statuses from ``claims.toml``, in file order.
+    """Labels, sections and article statuses from ``claims.toml``, in catalogue order.
 
-    The digest only displays claims, so an absent file means "no labels", not
-    an error; a broken one is reported by the tagger, which owns it.
+    The digest only displays claims: a missing or broken catalogue is logged
+    (the tagger reports it in full) and the digest shows claim ids instead.
     """
-    path = queries_dir / "claims.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        log.warning("claims not loaded from %s (%s): the digest shows claim ids", path, exc)
+    path = queries_dir / CLAIMS_FILE
+    if not path.exists():
+        log.warning("no %s: the digest shows claim ids, not labels", path)
         return []
-    claims = []
-    for raw in data.get("claim", []):
-        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-            claims.append(
-                ClaimRef(
-                    id=raw["id"],
-                    label=str(raw.get("label") or raw["id"]),
-                    status=raw.get("article_status"),
-                    section=raw.get("section"),
-                    statement=" ".join(str(raw.get("statement", "")).split()) or None,
-                )
-            )
-    return claims
+    try:
+        catalogue = load_catalogue(path)
+    except ConfigError as exc:
+        log.warning("claims not loaded (%s): the digest shows claim ids, not labels", exc)
+        return []
+    return claim_refs(catalogue)
+
+
+def claim_refs(catalogue: Catalogue) -> list[ClaimRef]:
+    return [
+        ClaimRef(
+            id=claim.id,
+            label=claim.label,
+            status=claim.article_status,
+            section=claim.section,
+            statement=" ".join(claim.statement.split()) or None,
+        )
+        for claim in catalogue
+    ]
 
 
 def templates_dir_of(settings: Settings) -> Path | None:

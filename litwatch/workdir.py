@@ -63,6 +63,7 @@ CONFIG_TEMPLATE = """\
 # send_when = "new-trials" # "new-trials": only when a new trial arrived;
 #                          # "new-hits": any new paper or update; "always"
 # max_entries = 200        # new papers per digest (trials first); the rest wait
+# only_trials = false      # true: new trials only (a trial alert)
 # subject = "litwatch: {summary} ({period})"
 #   placeholders: {name} {period} {summary} {new_trials} {new_papers}
 #                 {new_total} {updated} {retracted}
@@ -72,6 +73,7 @@ CONFIG_TEMPLATE = """\
 # recipients = ["you@example.org"]
 # schedule = "hourly"
 # send_when = "new-trials"
+# only_trials = true
 
 # [triage]
 # curator = "your name"    # recorded with each decision (or LITWATCH_CURATOR)

@@ -19,13 +19,14 @@ def test_several_digests_with_subject_templates(tmp_path: Path) -> None:
     path.write_text(
         '[[digest]]\nname = "weekly"\nrecipients = ["Ana Researcher <ana@example.org>"]\n'
         'subject = "[{name}] {new_trials} trials, {retracted} retracted, {period}"\n\n'
-        '[[digest]]\nname = "trial-alert"\nschedule = "17 * * * *"\n'
+        '[[digest]]\nname = "trial-alert"\nschedule = "17 * * * *"\nonly_trials = true\n'
     )
     settings = load_settings(path, env={})
     weekly, alert = settings.digests
     assert weekly.recipients == ("Ana Researcher <ana@example.org>",)
     assert weekly.subject.startswith("[{name}]")
     assert (alert.schedule, alert.send_when, alert.max_entries) == ("17 * * * *", "new-trials", 200)
+    assert (weekly.only_trials, alert.only_trials) == (False, True)
 
 
 @pytest.mark.parametrize(

@@ -131,7 +131,10 @@ def test_init_writes_a_commented_config_and_the_shipped_folders(tmp_path: Path) 
     full = load_settings(config, env={})
     assert full.smtp is not None
     assert full.smtp.host == "smtp.example.org"
-    assert [d.name for d in full.digests] == ["weekly", "trial-alert"]
+    assert [(d.name, d.only_trials) for d in full.digests] == [
+        ("weekly", False),
+        ("trial-alert", True),
+    ]
     assert full.digests[0].subject == "litwatch: {summary} ({period})"
     assert full.eutils.email == "you@example.org"
     assert full.curator == "your name"

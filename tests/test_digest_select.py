@@ -174,3 +174,18 @@ def test_without_a_catalogue_claims_show_by_id(engine: Engine) -> None:
     ]
     # No sections known: the scoreboard covers no claim rather than guessing.
     assert digest.scoreboard == ()
+
+
+def test_a_trial_alert_carries_only_trials(engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    seed_week1(engine)
+    alert = replace(WEEKLY, name="trial-alert", only_trials=True)
+    digest = _select(engine, alert)
+    assert _pmids(digest.new_entries) == ["90000001", "90000002"]
+    assert digest.groups == ()
+    settings = Settings(digests=(alert,))
+    send_digest(engine, settings, now=SEND1, claims=CLAIMS, transport=OutboxTransport(tmp_path))
+    seed_week2(engine)
+    later = _select(engine, alert, now=SEND2)
+    assert _pmids(later.new_entries) == ["90000010"]
+    # News only about what it sent: the protocol's results, not the mouse study's retraction.
+    assert [(u.entry.pmid, u.item_kind) for u in later.updates] == [("90000002", "linked:90000010")]
