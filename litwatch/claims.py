@@ -59,11 +59,12 @@ class Claim:
     article_status: str | None = None
     parent: str | None = None
     line: int | None = None  # where its [[claim]] table starts
+    # The rule in canonical one-line form (what tag reasons and the hash record).
+    rule_text: str = field(default="", compare=False)
 
-    @property
-    def rule_text(self) -> str:
-        """The rule in canonical one-line form (what the reasons and the hash record)."""
-        return to_query(self.matcher.node)
+    def __post_init__(self) -> None:
+        if not self.rule_text:
+            object.__setattr__(self, "rule_text", to_query(self.matcher.node))
 
     def describe(self) -> dict[str, Any]:
         """A JSON-able view for ``claims list --json``."""

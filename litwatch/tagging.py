@@ -164,6 +164,8 @@ _REGISTRY_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bEudraCT\b[^0-9]{0,20}(\d{4}-\d{6}-\d{2})\b", re.I), "EudraCT {}"),
 )
 _EUDRACT_NUMBER = re.compile(r"^\d{4}-\d{6}-\d{2}$")
+# One pass to tell whether a text names any registry at all (most do not).
+_ANY_REGISTRY = re.compile(r"NCT|ISRCTN|ACTRN|DRKS|ChiCTR|CTRI/|JPRN|jRCT|UMIN|EudraCT", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +306,8 @@ def registry_ids(article: Article) -> tuple[str, ...]:
             accession = f"EudraCT {accession}"
         found.setdefault(_canonical(accession), None)
     text = f"{article.title}\n{article.abstract_text}"
+    if not _ANY_REGISTRY.search(text):
+        return tuple(found)
     for pattern, template in _REGISTRY_PATTERNS:
         for match in pattern.finditer(text):
             found.setdefault(_canonical(template.format(match.group(1))), None)

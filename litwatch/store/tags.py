@@ -1,0 +1,246 @@
+"""Claim tags in the store: re-tag what changed, and count the evidence per claim.
+
+``retag`` recomputes the rule tags of every article whose ``tagged_hash`` is
+not ``content_hash + ":" + catalogue.content_hash`` (the store clears it when
+a record changes; a new catalogue changes the second half), in batches, each
+in its own write transaction. Rule tags (``source = "rule"``) are replaced
+with the reason for each; curator tags (``source = "curator"``, written by
+triage) are never read or written here. The article's evidence level, trial
+flag and registry numbers are filled in the same transaction as its tags.
+
+The catalogue is loaded (and checked) before this module is called, so a
+broken claims.toml stops before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from ..article import Article
+from ..claims import Catalogue
+from ..db import write_tx
+from ..models import DECISIONS, Tag
+from ..tagging import EVIDENCE_LEVELS, Tagging, tag_article
+from ..triage import stance_counts
+from ._common import ARTICLES, BATCH_SIZE, reading, require_aware
+
+TAGS = cast(Table, Tag.__table__)
+RULE_SOURCE = "rule"
+CURATOR_SOURCE = "curator"
+
+
+def tagged_hash(content_hash: str, catalogue: Catalogue) -> str:
+    """What ``articles.tagged_hash`` holds once the record is tagged with ``catalogue``."""
+    return f"{content_hash}:{catalogue.content_hash}"
+
+
+def retag(
+    engine: Engine,
+    catalogue: Catalogue,
+    *,
+    all: bool = False,  # shadows the builtin: the agreed keyword, as `tags recompute --all`
+    now: datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Re-tag the articles whose tags are stale (every article with ``all``); returns how many.
+
+    ``progress`` is called with the running count after each committed batch.
+    """
+    now = now or datetime.now(UTC)
+    require_aware(now, "now")
+    current = ARTICLES.c.content_hash + ":" + catalogue.content_hash
+    stale = or_(ARTICLES.c.tagged_hash.is_(None), ARTICLES.c.tagged_hash != current)
+    done = 0
+    last_id = 0
+    while True:
+        with write_tx(engine) as conn:
+            query = select(ARTICLES.c.id, ARTICLES.c.data, ARTICLES.c.content_hash)
+            query = query.where(ARTICLES.c.id > last_id)
+            if not all:
+                query = query.where(stale)
+            rows = conn.execute(query.order_by(ARTICLES.c.id).limit(batch_size)).all()
+            if not rows:
+                break
+            _store_batch(conn, catalogue, rows, now)
+        last_id = rows[-1].id
+        done += len(rows)
+        if progress is not None:
+            progress(done)
+    return done
+
+
+def count_stale(bind: Connection | Engine, catalogue: Catalogue) -> int:
+    """How many articles ``retag`` would re-tag now."""
+    current = ARTICLES.c.content_hash + ":" + catalogue.content_hash
+    stale = or_(ARTICLES.c.tagged_hash.is_(None), ARTICLES.c.tagged_hash != current)
+    with reading(bind) as conn:
+        return int(conn.execute(select(func.count()).where(stale)).scalar_one())
+
+
+@dataclass
+class ClaimEvidence:
+    """What the stored articles say about one claim so far."""
+
+    claim_id: str
+    articles: int = 0  # tagged by a rule or a curator, deleted citations left out
+    by_level: dict[str, int] = field(default_factory=dict)  # every evidence level, in order
+    trials: int = 0
+    retracted: int = 0
+    curator_tagged: int = 0
+    decisions: dict[str, int] = field(default_factory=dict)  # include / exclude / maybe / untriaged
+    stances: dict[str, int] = field(default_factory=dict)  # supports / contradicts / neutral
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim_id": self.claim_id,
+            "articles": self.articles,
+            "by_evidence_level": dict(self.by_level),
+            "trials": self.trials,
+            "retracted": self.retracted,
+            "curator_tagged": self.curator_tagged,
+            "decisions": dict(self.decisions),
+            "stances": dict(self.stances),
+        }
+
+
+def claim_evidence(bind: Connection | Engine, catalogue: Catalogue) -> dict[str, ClaimEvidence]:
+    """Claim id -> evidence so far: articles per evidence level, trials, decisions, stances.
+
+    An article counts once per claim however it was tagged (rule, curator or
+    both). Articles not tagged yet (or tagged with an older catalogue) count
+    as their stored tags say: run ``retag`` first for current figures.
+    """
+    evidence = {
+        claim.id: ClaimEvidence(
+            claim.id,
+            by_level=dict.fromkeys(EVIDENCE_LEVELS, 0),
+            decisions=dict.fromkeys((*DECISIONS, "untriaged"), 0),
+        )
+        for claim in catalogue.claims
+    }
+    tagged = (
+        select(
+            TAGS.c.claim_id,
+            TAGS.c.article_id,
+            func.max(case((TAGS.c.source == CURATOR_SOURCE, 1), else_=0)).label("by_curator"),
+        )
+        .group_by(TAGS.c.claim_id, TAGS.c.article_id)
+        .subquery()
+    )
+    query = (
+        select(
+            tagged.c.claim_id,
+            ARTICLES.c.evidence_level,
+            ARTICLES.c.is_trial,
+            ARTICLES.c.is_retracted,
+            ARTICLES.c.decision,
+            tagged.c.by_curator,
+            func.count().label("n"),
+        )
+        .join(ARTICLES, ARTICLES.c.id == tagged.c.article_id)
+        .where(ARTICLES.c.deleted_at.is_(None))
+        .group_by(
+            tagged.c.claim_id,
+            ARTICLES.c.evidence_level,
+            ARTICLES.c.is_trial,
+            ARTICLES.c.is_retracted,
+            ARTICLES.c.decision,
+            tagged.c.by_curator,
+        )
+    )
+    with reading(bind) as conn:
+        rows = conn.execute(query).all()
+        stances = stance_counts(conn)
+    for row in rows:
+        item = evidence.get(row.claim_id)
+        if item is None:  # a claim no longer in the catalogue
+            continue
+        n = int(row.n)
+        item.articles += n
+        level = row.evidence_level or "other"
+        item.by_level[level] = item.by_level.get(level, 0) + n
+        item.trials += n if row.is_trial else 0
+        item.retracted += n if row.is_retracted else 0
+        item.curator_tagged += n if row.by_curator else 0
+        decision = row.decision or "untriaged"
+        item.decisions[decision] = item.decisions.get(decision, 0) + n
+    for claim_id, counts in stances.items():
+        if claim_id in evidence:
+            evidence[claim_id].stances = dict(sorted(Counter(counts).items()))
+    return evidence
+
+
+# -- internals ----------------------------------------------------------------
+
+
+def _store_batch(
+    conn: Connection, catalogue: Catalogue, rows: Sequence[Any], now: datetime
+) -> None:
+    taggings: list[tuple[int, str, Tagging]] = [
+        (row.id, row.content_hash, tag_article(Article.from_dict(row.data), catalogue))
+        for row in rows
+    ]
+    ids = [article_id for article_id, _, _ in taggings]
+    conn.execute(delete(TAGS).where(TAGS.c.article_id.in_(ids), TAGS.c.source == RULE_SOURCE))
+    tag_rows = [
+        {
+            "article_id": article_id,
+            "claim_id": tag.claim_id,
+            "source": RULE_SOURCE,
+            "reason": tag.reason(),
+            "catalogue_hash": catalogue.content_hash,
+            "created_at": now,
+        }
+        for article_id, _, tagging in taggings
+        for tag in tagging.claims
+    ]
+    if tag_rows:
+        conn.execute(insert(TAGS), tag_rows)
+    conn.execute(
+        update(ARTICLES)
+        .where(
+            and_(
+                ARTICLES.c.id == bindparam("b_id"),
+                # A record saved again since it was read keeps tagged_hash NULL (on
+                # PostgreSQL another writer can get in between): the next run redoes it.
+                ARTICLES.c.content_hash == bindparam("b_content_hash"),
+            )
+        )
+        .values(
+            evidence_level=bindparam("b_level"),
+            is_trial=bindparam("b_trial"),
+            registry_ids=bindparam("b_registries", type_=ARTICLES.c.registry_ids.type),
+            tagged_hash=bindparam("b_tagged"),
+        ),
+        [
+            {
+                "b_id": article_id,
+                "b_content_hash": content_hash,
+                "b_level": tagging.evidence_level,
+                "b_trial": tagging.is_trial,
+                "b_registries": list(tagging.registry_ids),
+                "b_tagged": tagged_hash(content_hash, catalogue),
+            }
+            for article_id, content_hash, tagging in taggings
+        ],
+    )
