@@ -266,6 +266,9 @@ def badges(article: Article) -> list[tuple[str, str]]:
 # -- tag reasons ----------------------------------------------------------------
 
 
+REASON_MAX_CHARS = 200  # a reason is one line under the claim, not the whole record
+
+
 def describe_reason(reason: Any) -> str:
     """One readable line from a tag's stored reason (JSON written by the tagger or a curator)."""
     if reason is None:
@@ -301,10 +304,14 @@ def _describe_hits(hits: list[Any], reason: dict[str, Any]) -> str:
             field, words = str(hit[0]), str(hit[-1])
         else:
             field, words = "record", str(hit)
-        if words and words not in by_field.setdefault(field, []):
-            by_field[field].append(words)
+        seen = by_field.setdefault(field, [])
+        if words and words.casefold() not in (w.casefold() for w in seen):
+            seen.append(words)
     parts = [f"{field}: " + ", ".join(f"“{w}”" for w in words) for field, words in by_field.items()]
     text = "; ".join(parts)
+    if len(text) > REASON_MAX_CHARS:  # cut at the last whole field that fits
+        cut = text.rfind(";", 0, REASON_MAX_CHARS)
+        text = text[: cut if cut > 0 else REASON_MAX_CHARS] + " …"
     via = reason.get("via") or reason.get("parent_of")
     if via:
         text = f"{text} (via {via})" if text else f"via {via}"

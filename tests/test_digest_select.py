@@ -5,15 +5,28 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from digest_fixtures import CLAIMS, SEND1, SEND2, WEEK1, seed_week1, seed_week2
+from digest_fixtures import (
+    CLAIMS,
+    SEND1,
+    SEND2,
+    WEEK1,
+    add_search,
+    seed_week1,
+    seed_week2,
+    week1_articles,
+)
 from sqlalchemy import Engine
 
+from litwatch.claims import load_catalogue
 from litwatch.config import DigestSettings, Settings
 from litwatch.digest import build_digest
 from litwatch.digest_model import Digest
 from litwatch.digest_select import select_digest
-from litwatch.digest_send import send_digest
+from litwatch.digest_send import claim_refs, send_digest
 from litwatch.mailer import OutboxTransport
+from litwatch.resources import bundled_dir
+from litwatch.store import save_articles
+from litwatch.store.tags import retag
 
 WEEKLY = DigestSettings(recipients=("ana@example.org",))
 
@@ -189,3 +202,32 @@ def test_a_trial_alert_carries_only_trials(engine: Engine, tmp_path) -> None:  #
     assert _pmids(later.new_entries) == ["90000010"]
     # News only about what it sent: the protocol's results, not the mouse study's retraction.
     assert [(u.entry.pmid, u.item_kind) for u in later.updates] == [("90000002", "linked:90000010")]
+
+
+def test_with_the_shipped_claims_and_the_real_tagger(engine: Engine) -> None:
+    """The hand-written tags above keep the golden files stable; here the tagger decides."""
+    articles = week1_articles()
+    save_articles(engine, articles, now=WEEK1)
+    add_search(engine, "all", WEEK1, count=len(articles), pmids=[a.pmid for a in articles])
+    catalogue = load_catalogue(bundled_dir("queries") / "claims.toml")
+    assert retag(engine, catalogue, now=WEEK1) == len(articles)
+    claims = claim_refs(catalogue)
+    with engine.connect() as conn:
+        digest = select_digest(conn, WEEKLY, now=SEND1, claims=claims)
+    # Trials from the tagger: a trial publication type and a registry number.
+    trials = {e.pmid: e for e in digest.new_trials}
+    assert set(trials) == {"90000001", "90000002"}
+    assert trials["90000001"].registry_ids == ("NCT01234567",)
+    assert trials["90000001"].evidence_level == "rct"
+    # Each paper sits under its first claim in catalogue order, with the others listed.
+    order = [c.id for c in claims]
+    for group in digest.groups:
+        for entry in group.entries:
+            ids = [c.id for c in entry.claims]
+            assert ids == sorted(ids, key=order.index)
+            assert (group.claim.id if group.claim else None) == (ids[0] if ids else None)
+            # Every rule tag says which words matched where.
+            assert all(t.reason for t in entry.tags if t.source == "rule")
+    assert "plausible-mechanism" in [g.claim.id for g in digest.groups if g.claim]
+    labels = {r.claim.id: r.claim.label for r in digest.scoreboard}
+    assert labels["trials-needed"] == catalogue.get("trials-needed").label
