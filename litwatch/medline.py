@@ -35,7 +35,7 @@ from .article import (
 )
 from .errors import InputError
 from .pubdate import full_date, partial_from_text
-from .pubmed_fields import TRIAL_REGISTRIES, normalise_orcid
+from .pubmed_parts import TRIAL_REGISTRIES, normalise_orcid
 
 # "TAG - value" with the tag left-aligned in four columns.
 FIELD_LINE = re.compile(r"^([A-Z][A-Z0-9]{0,3}) {0,3}- ")
