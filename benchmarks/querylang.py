@@ -75,20 +75,17 @@ def main() -> None:
     print(f"{len(rules)} rules, {len(records)} distinct real records, {args.n:,} evaluations")
 
     hits = 0
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for article in itertools.islice(itertools.cycle(records), args.n):
         doc = IndexedArticle.from_article(article)
         for _, matcher in rules:
             if matcher.matches(doc):
                 hits += 1
-    elapsed = time.perf_counter() - started
-    print(f"{args.n / elapsed:,.0f} articles/s ({elapsed:.2f} s; {hits:,} rule matches)")
-
-    started = time.perf_counter()
-    for article in itertools.islice(itertools.cycle(records), args.n):
-        IndexedArticle.from_article(article).text("abstract")
-    elapsed = time.perf_counter() - started
-    print(f"indexing alone (title-free abstract fold): {args.n / elapsed:,.0f} articles/s")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"{hits:,} rule matches")
+    # CPU time is the figure to compare on a shared machine; wall time is what a user waits.
+    print(f"{args.n / wall:,.0f} articles/s wall ({wall:.2f} s)")
+    print(f"{args.n / cpu:,.0f} articles/s CPU ({cpu:.2f} s)")
 
 
 if __name__ == "__main__":

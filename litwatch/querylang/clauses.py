@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .dates import DateValue, Period, resolve
+from .fields import AUTHOR
 from .indexed import STEM, IndexedArticle, IndexedHeading
 from .sources import STRUCTURED, folder, original_words, values
 from .textmatch import TextPattern, within
@@ -70,7 +71,7 @@ class Never(Clause):
         return False
 
 
-class PatternSet:
+class WordSearch(Clause):
     """Word and phrase patterns tested together against one group of sources.
 
     Whole words are a set intersection; phrases are tried only when their first
@@ -79,7 +80,11 @@ class PatternSet:
     are looked for in the text (a substring test, or their regex).
     """
 
-    def __init__(self, patterns: Iterable[TextPattern]) -> None:
+    def __init__(
+        self, term: str, tag: str, fields: tuple[str, ...], patterns: Iterable[TextPattern]
+    ) -> None:
+        super().__init__(term, tag)
+        self.fields = fields
         words: set[str] = set()
         self.phrases: dict[str, list[TextPattern]] = {}
         self.stems: dict[str, list[TextPattern]] = {}
@@ -98,44 +103,42 @@ class PatternSet:
         self.phrase_keys = frozenset(self.phrases)
         self.stem_keys = frozenset(self.stems)
 
-    def found(self, doc: IndexedArticle, fields: tuple[str, ...]) -> bool:
+    def evaluate(self, doc: IndexedArticle) -> bool | None:
+        fields = self.fields
         words = doc.words(fields)
         if not self.words.isdisjoint(words):
             return True
         candidates: list[TextPattern] = []
-        if self.phrase_keys:
+        if self.phrase_keys and not self.phrase_keys.isdisjoint(words):
             for key in self.phrase_keys.intersection(words):
                 candidates.extend(self.phrases[key])
         if self.stem_keys:
-            for key in self.stem_keys.intersection(doc.stems(fields)):
-                candidates.extend(self.stems[key])
-        candidates.extend(self.others)
+            stems = doc.stems(fields)
+            if not self.stem_keys.isdisjoint(stems):
+                for key in self.stem_keys.intersection(stems):
+                    candidates.extend(self.stems[key])
+        if self.others:
+            candidates.extend(self.others)
         if not candidates:
             return False
         text = doc.joined(fields)
         return any(p.found_in(text) for p in candidates)
 
 
-class TextClause(Clause):
+class TextClause(WordSearch):
+    """One word or phrase (``randomi*[tiab]``, ``"back pain"``)."""
+
     def __init__(
         self,
         term: str,
         tag: str,
         fields: tuple[str, ...],
         pattern: TextPattern,
-        proximity: int | None,
+        proximity: int | None = None,
     ) -> None:
-        super().__init__(term, tag)
-        self.fields = fields
+        super().__init__(term, tag, fields, [pattern])
         self.pattern = pattern
         self.proximity = proximity if len(pattern.units) > 1 else None
-        self.patterns = PatternSet([pattern])
-
-    def evaluate(self, doc: IndexedArticle) -> bool | None:
-        if self.proximity is not None:
-            units = self.pattern.units
-            return any(within(doc.values(f), units, self.proximity) for f in self.fields)
-        return self.patterns.found(doc, self.fields)
 
     def hits(self, doc: IndexedArticle) -> list[Hit]:
         found = []
@@ -161,6 +164,15 @@ class TextClause(Clause):
             return None
         first = len(f" {folded} "[: match.start()].split())
         return _original(field, original, folded, first, len(match.group().split()))
+
+
+class ProximityClause(TextClause):
+    """``"a b"[tiab:~N]``: every word within N words of the others, in any order."""
+
+    def evaluate(self, doc: IndexedArticle) -> bool | None:
+        units, distance = self.pattern.units, self.proximity
+        assert distance is not None
+        return any(within(doc.values(f), units, distance) for f in self.fields)
 
 
 def _original(field: str, original: str, folded: str, first: int, count: int) -> str:
@@ -300,6 +312,9 @@ class IdentifierClause(ValueClause):
         return [(v, v) for v in sorted(doc.identifiers.get(self.key, ()))]
 
 
+_AUTHOR_SOURCE = (AUTHOR,)
+
+
 class AuthorClause(Clause):
     """``smith j[au]`` (initials truncated as PubMed does), ``John Smith[au]``, groups."""
 
@@ -308,6 +323,9 @@ class AuthorClause(Clause):
         self.truncated = name.endswith("*")
         self.name = name.rstrip("*").strip()
         self.position = position  # any, first, last, full
+        # Every way a name can match puts one of its words among the record's
+        # author words: a cheap test that spares most records the full one.
+        self.words = frozenset(self.name.split())
 
     def _accepts(self, last: str, initials: str, fore: str, collective: str) -> bool:
         name = self.name
@@ -341,6 +359,8 @@ class AuthorClause(Clause):
         return found
 
     def evaluate(self, doc: IndexedArticle) -> bool | None:
+        if not self.truncated and self.words.isdisjoint(doc.words(_AUTHOR_SOURCE)):
+            return False
         return bool(self._matches(doc))
 
     def hits(self, doc: IndexedArticle) -> list[Hit]:
@@ -368,8 +388,15 @@ class DateClause(Clause):
         self.start = start
         self.end = end
         self.today = today
+        self.window = (
+            Period(start.first, end.last)
+            if isinstance(start, Period) and isinstance(end, Period)
+            else None
+        )
 
     def _window(self) -> Period:
+        if self.window is not None:
+            return self.window
         today = self.today or date.today()
         return Period(resolve(self.start, today).first, resolve(self.end, today).last)
 
@@ -433,17 +460,12 @@ def _same(value: str, wanted: str) -> bool:
     return value == wanted
 
 
-class AnyText(Clause):
-    """Several word/phrase terms on the same fields, OR-ed: one text fetch, one loop."""
+class AnyText(WordSearch):
+    """Several word/phrase terms on the same fields, OR-ed: tested together."""
 
     def __init__(self, parts: list[TextClause]) -> None:
-        super().__init__("OR", parts[0].tag)
+        super().__init__("OR", parts[0].tag, parts[0].fields, (p.pattern for p in parts))
         self.parts = parts
-        self.fields = parts[0].fields
-        self.patterns = PatternSet(p.pattern for p in parts)
-
-    def evaluate(self, doc: IndexedArticle) -> bool | None:
-        return self.patterns.found(doc, self.fields)
 
     def hits(self, doc: IndexedArticle) -> list[Hit]:
         return [hit for part in self.parts if part.evaluate(doc) for hit in part.hits(doc)]

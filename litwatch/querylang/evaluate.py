@@ -28,6 +28,7 @@ from .clauses import (
     LanguageClause,
     MeshClause,
     Never,
+    ProximityClause,
     PublicationTypeClause,
     SubheadingClause,
     SubsetClause,
@@ -222,7 +223,9 @@ class _Compiler:
             pattern = compile_text(text)
             if pattern is None:
                 return Never(text, key)
-            return TextClause(text, key, spec.sources, pattern, term.proximity)
+            if term.proximity is not None and len(pattern.units) > 1:
+                return ProximityClause(text, key, spec.sources, pattern, term.proximity)
+            return TextClause(text, key, spec.sources, pattern)
         if kind in ("mesh", "majr"):
             if not term.noexp:
                 self.note(CAVEAT_MESH)

@@ -74,7 +74,7 @@ class IndexedArticle:
         self._stems: dict[tuple[str, ...], frozenset[str]] = {}
         self._values: dict[str, tuple[tuple[str, ...], ...]] = {}
         self._headings: tuple[IndexedHeading, ...] | None = None
-        self._heading_names: dict[str, list[IndexedHeading]] | None = None
+        self._heading_names: frozenset[str] | None = None
         self._publication_types: tuple[str, ...] | None = None
         self._substances: tuple[str, ...] | None = None
         self._languages: frozenset[str] | None = None
@@ -120,10 +120,7 @@ class IndexedArticle:
         """The first ``STEM`` letters of every word at least that long (truncation search)."""
         found = self._stems.get(names)
         if found is None:
-            if len(names) == 1:
-                found = frozenset(map(_stem, self.words(names)))
-            else:
-                found = frozenset().union(*(self.stems((name,)) for name in names))
+            found = frozenset(map(_stem, self.words(names)))
             self._stems[names] = found
         return found
 
@@ -138,18 +135,17 @@ class IndexedArticle:
     # -- structured values --------------------------------------------------------
 
     @property
-    def heading_names(self) -> dict[str, list[IndexedHeading]]:
-        """Headings by folded descriptor."""
+    def heading_names(self) -> frozenset[str]:
+        """Folded descriptors (the common ``heading[mh]`` test needs nothing more)."""
         if self._heading_names is None:
-            index: dict[str, list[IndexedHeading]] = {}
-            for heading in self.headings:
-                index.setdefault(heading.name, []).append(heading)
-            self._heading_names = index
+            self._heading_names = frozenset(fold_heading(m.descriptor) for m in self.article.mesh)
         return self._heading_names
 
     def headings_named(self, name: str) -> list[IndexedHeading]:
         """The headings whose folded descriptor is ``name``."""
-        return self.heading_names.get(name, [])
+        if name not in self.heading_names:
+            return []
+        return [h for h in self.headings if h.name == name]
 
     @property
     def headings(self) -> tuple[IndexedHeading, ...]:

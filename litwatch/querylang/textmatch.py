@@ -108,7 +108,7 @@ class TextPattern:
     text: str  # the folded words, for messages
     kind: str  # "word", "phrase" (plain words, maybe a truncated last one), "stem", "regex"
     needle: str | None  # a substring of the padded text that decides alone
-    prefix: str  # otherwise: the literal start of every match (quick rejection) ...
+    prefix: str  # otherwise: a literal part of every match (quick rejection) ...
     regex: re.Pattern[str]  # ... and the regex that decides; it also finds the words
     units: tuple[re.Pattern[str], ...]  # one per word, for proximity search
 
@@ -137,8 +137,10 @@ def compile_text(text: str) -> TextPattern | None:
         needle = f" {joined.rstrip('*')}" if truncated else f" {joined} "
         kind = "phrase" if len(words) > 1 else "stem" if truncated else "word"
         return TextPattern(joined, kind, needle, needle, regex, units)
-    prefix = " " + groups[0][0].split("*")[0]
-    return TextPattern(joined, "regex", None, prefix, regex, units)
+    # Every match holds each literal piece; the longest rejects best.
+    pieces = [" " + groups[0][0].split("*")[0]]
+    pieces.extend(piece for part in words for piece in part.split("*"))
+    return TextPattern(joined, "regex", None, max(pieces, key=len), regex, units)
 
 
 def within(
