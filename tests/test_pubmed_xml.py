@@ -317,7 +317,7 @@ class _CountingHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def dtd_server() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _CountingHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     _CountingHandler.requests = []
     try:
