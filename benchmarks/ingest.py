@@ -10,9 +10,11 @@ in separate processes, so each peak RSS is its own:
   (a) bare parse: lxml ``iterparse(tag="PubmedArticle")`` with clearing, the
       PMID read, nothing else (the floor any PubMed parser stands on);
   (b) import: ``litwatch.importing.import_paths`` into a fresh SQLite file
-      (full field extraction, JSON, hashing, upsert, commit).
+      (full field extraction, JSON, hashing, upsert, commit);
+  (c) for the breakdown, ``parse_pubmed_xml`` alone (every field extracted into
+      Article records, nothing stored): (b) - (c) is the store's share.
 
-Prints records/s for both, import time / parse time, the input size and each
+Prints records/s for each, import time / parse time, the input size and each
 peak RSS. Targets (issue 2): import within 2.0x of the bare parse; peak RSS
 under 250 MB for a 300 MB input (about --records 20000 with these records).
 """
@@ -104,6 +106,15 @@ def phase_parse(path: Path) -> dict[str, float]:
     return {"records": count, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
 
 
+def phase_records(path: Path) -> dict[str, float]:
+    from litwatch.pubmed_xml import parse_pubmed_xml
+
+    start = time.perf_counter()
+    count = sum(1 for _ in parse_pubmed_xml(path))
+    seconds = time.perf_counter() - start
+    return {"records": count, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
+
+
 def phase_import(path: Path, db_file: Path) -> dict[str, float]:
     from datetime import UTC, datetime
 
@@ -147,6 +158,8 @@ def main() -> None:
         kind, *paths = args.phase
         if kind == "parse":
             result = phase_parse(Path(paths[0]))
+        elif kind == "records":
+            result = phase_records(Path(paths[0]))
         else:
             result = phase_import(Path(paths[0]), Path(paths[1]))
         print(json.dumps(result))
@@ -163,6 +176,7 @@ def main() -> None:
         )
         parsed = run_phase("parse", str(xml_path))
         imported = run_phase("import", str(xml_path), str(Path(tmp) / "bench.db"))
+        records = run_phase("records", str(xml_path))
 
     parse_rate = parsed["records"] / parsed["seconds"]
     import_rate = imported["records"] / imported["seconds"]
@@ -176,6 +190,19 @@ def main() -> None:
         f"(b) litwatch import:     {import_rate:9,.0f} rec/s  "
         f"({imported['seconds']:.2f} s, {size_mb / imported['seconds']:.0f} MB/s), "
         f"peak RSS {imported['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"(c) parse_pubmed_xml only: {records['records'] / records['seconds']:7,.0f} rec/s  "
+        f"({records['seconds']:.2f} s; {records['seconds'] / parsed['seconds']:.2f}x bare), "
+        f"peak RSS {records['peak_rss_mb']:.0f} MB"
+    )
+    per_record_ms = 1000 / args.records
+    print(
+        "per record: bare parse {:.3f} ms, field extraction {:.3f} ms, store {:.3f} ms".format(
+            parsed["seconds"] * per_record_ms,
+            (records["seconds"] - parsed["seconds"]) * per_record_ms,
+            (imported["seconds"] - records["seconds"]) * per_record_ms,
+        )
     )
     print(f"import / bare parse: {ratio:.2f}x  (target <= 2.0x; peak RSS target < 250 MB)")
     if imported["records"] != args.records:
