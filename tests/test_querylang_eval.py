@@ -66,6 +66,7 @@ ARTICLE = Article(
         ),
         MeshHeading("Humans"),
         MeshHeading("Motor Cortex", qualifiers=(Qualifier("physiopathology"),)),
+        MeshHeading("Anti-Bacterial Agents"),
     ),
     keywords=("writer's cramp", "NMDA antagonist"),
     chemicals=("Ketamine", "Excitatory Amino Acid Antagonists"),
@@ -149,6 +150,9 @@ CASES = [
     ("Dystonic Disorders/drug therapy[majr]", True),  # the descriptor is starred
     ("drug therapy[sh]", True),
     ("dt[sh]", True),
+    ("antibacterial agents[mh]", True),  # hyphens do not matter in headings either
+    ('"anti bacterial agents"[mh]', True),
+    ("bacterial agents[mh]", False),
     ("statistics and numerical data[sh]", False),
     ("administration and dosage[sh:noexp]", True),
     # publication types, with the clinical-trial branch exploded

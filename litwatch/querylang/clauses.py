@@ -21,7 +21,7 @@ from .vocab import (
     SUBSET_HAS_ABSTRACT,
     SUBSET_PMC,
     SUBSET_STATUSES,
-    fold_heading,
+    fold_name,
 )
 
 
@@ -300,7 +300,7 @@ class LanguageClause(ValueClause):
 class JournalClause(ValueClause):
     def candidates(self, doc: IndexedArticle) -> list[tuple[str, str]]:
         a = doc.article
-        return [(fold_heading(n), n) for n in (a.journal_title, a.journal_iso, a.issn) if n]
+        return [(fold_name(n), n) for n in (a.journal_title, a.journal_iso, a.issn) if n]
 
 
 class IdentifierClause(ValueClause):

@@ -41,7 +41,7 @@ from .indexed import IndexedArticle
 from .nodes import And, DateRange, Node, Not, Or, Term, to_query
 from .parser import FILTER_WORDS, parse
 from .textmatch import compile_text
-from .vocab import fold_heading, publication_type_family, qualifier_name
+from .vocab import fold_heading, fold_name, publication_type_family, qualifier_name
 
 CAVEAT_LEFT_OUT = "left out of the evaluation (as if absent from the query)"
 CAVEAT_MESH = (
@@ -233,16 +233,16 @@ class _Compiler:
             return MeshClause(
                 text,
                 key,
-                _fold_value(heading),
-                qualifier_name(_fold_value(qualifier)) if qualifier.strip() else None,
+                _fold_value(heading, key=True),
+                qualifier_name(_fold_value(qualifier, key=True)) if qualifier.strip() else None,
                 major=kind == "majr",
             )
         if kind == "subheading":
             if not term.noexp:
                 self.note(CAVEAT_SUBHEADING)
-            return SubheadingClause(text, key, qualifier_name(_fold_value(text)))
+            return SubheadingClause(text, key, qualifier_name(_fold_value(text, key=True)))
         if kind == "pt":
-            name = _fold_value(text)
+            name = _fold_value(text, key=True)
             explode = not term.noexp and not name.endswith("*")
             if explode:
                 self.note(CAVEAT_PT)
@@ -254,9 +254,9 @@ class _Compiler:
             position = {"author": "any", "first_author": "first", "last_author": "last"}
             return AuthorClause(text, key, _fold_value(text), position.get(kind, "full"))
         if kind == "journal":
-            return JournalClause(text, key, "journal", frozenset({_fold_value(text)}))
+            return JournalClause(text, key, "journal", frozenset({_fold_value(text, key=True)}))
         if kind == "substance":
-            return SubstanceClause(text, key, "substance", frozenset({_fold_value(text)}))
+            return SubstanceClause(text, key, "substance", frozenset({_fold_value(text, key=True)}))
         if kind == "exact":
             value = _fold_value(text.rsplit("orcid.org/", 1)[-1])
             field = {"ids": "article_id", "si": "secondary_id"}.get(
@@ -278,9 +278,11 @@ class _Compiler:
         return self._left_out(term, f"[{key}] cannot be evaluated locally: {spec.note}")
 
 
-def _fold_value(text: str) -> str:
-    """A folded whole value, keeping a trailing ``*`` (truncation)."""
+def _fold_value(text: str, *, key: bool = False) -> str:
+    """A folded whole value, keeping a trailing ``*`` (truncation); ``key``: as a
+    ``fold_name`` key (headings, types, substances, journals: spaces dropped)."""
+    fold = fold_name if key else fold_heading
     stripped = text.strip()
     if stripped.endswith("*"):
-        return fold_heading(stripped.rstrip("*")) + "*"
-    return fold_heading(stripped)
+        return fold(stripped.rstrip("*")) + "*"
+    return fold(stripped)

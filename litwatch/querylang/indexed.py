@@ -21,7 +21,7 @@ from ..article import Article
 from . import sources
 from .dates import Period, parse_date_value
 from .textmatch import fold_search
-from .vocab import LANGUAGES, fold_heading
+from .vocab import LANGUAGES, fold_heading, fold_name
 
 SEPARATOR = "|"
 _stem = itemgetter(slice(None, 4))  # shorter words give shorter keys, which never match
@@ -30,10 +30,10 @@ STEM = 4  # truncated terms are looked up by their first four letters
 
 @dataclass(frozen=True, slots=True)
 class IndexedHeading:
-    name: str  # folded descriptor
+    name: str  # descriptor as a fold_name key
     major: bool  # descriptor or any qualifier starred ([majr])
     descriptor_major: bool
-    qualifiers: tuple[tuple[str, bool], ...]  # (folded qualifier, major)
+    qualifiers: tuple[tuple[str, bool], ...]  # (qualifier as a fold_name key, major)
     index: int  # position in article.mesh
 
 
@@ -138,7 +138,7 @@ class IndexedArticle:
     def heading_names(self) -> frozenset[str]:
         """Folded descriptors (the common ``heading[mh]`` test needs nothing more)."""
         if self._heading_names is None:
-            self._heading_names = frozenset(fold_heading(m.descriptor) for m in self.article.mesh)
+            self._heading_names = frozenset(fold_name(m.descriptor) for m in self.article.mesh)
         return self._heading_names
 
     def headings_named(self, name: str) -> list[IndexedHeading]:
@@ -152,10 +152,10 @@ class IndexedArticle:
         if self._headings is None:
             self._headings = tuple(
                 IndexedHeading(
-                    fold_heading(m.descriptor),
+                    fold_name(m.descriptor),
                     m.is_major,
                     m.major,
-                    tuple((fold_heading(q.name), q.major) for q in m.qualifiers),
+                    tuple((fold_name(q.name), q.major) for q in m.qualifiers),
                     index,
                 )
                 for index, m in enumerate(self.article.mesh)
@@ -166,14 +166,14 @@ class IndexedArticle:
     def publication_types(self) -> tuple[str, ...]:
         if self._publication_types is None:
             self._publication_types = tuple(
-                fold_heading(p.name) for p in self.article.publication_types
+                fold_name(p.name) for p in self.article.publication_types
             )
         return self._publication_types
 
     @property
     def substances(self) -> tuple[str, ...]:
         if self._substances is None:
-            self._substances = tuple(fold_heading(c) for c in self.article.chemicals)
+            self._substances = tuple(fold_name(c) for c in self.article.chemicals)
         return self._substances
 
     @property

@@ -30,10 +30,6 @@ class Term:
     column: int = attribute(default=1, compare=False)  # 1-based column of the term
     tag_column: int | None = attribute(default=None, compare=False)
 
-    @property
-    def known_field(self) -> bool:
-        return self.field == "" or fields.lookup(self.field) is not None
-
 
 @dataclass(frozen=True, slots=True)
 class DateRange:

@@ -24,6 +24,13 @@ def fold_heading(text: str) -> str:
     return fold_search(text.replace("&", " and "))
 
 
+@lru_cache(maxsize=65536)
+def fold_name(text: str) -> str:
+    """A heading or name as one folded key, spaces dropped, for whole-value comparison:
+    ``Anti-Bacterial Agents`` and ``antibacterial agents`` agree."""
+    return fold_heading(text).replace(" ", "")
+
+
 QUALIFIER_ABBREVIATIONS = {
     "ab": "abnormalities",
     "ad": "administration and dosage",
@@ -105,9 +112,11 @@ QUALIFIER_ABBREVIATIONS = {
 }
 
 
-def qualifier_name(folded: str) -> str:
-    """A folded qualifier as written in a query, abbreviation expanded: ``su`` -> ``surgery``."""
-    return QUALIFIER_ABBREVIATIONS.get(folded, folded)
+def qualifier_name(key: str) -> str:
+    """A qualifier key (``fold_name``) as written in a query, abbreviation expanded:
+    ``su`` -> ``surgery``."""
+    name = QUALIFIER_ABBREVIATIONS.get(key)
+    return name.replace(" ", "") if name else key
 
 
 # Publication Type tree, clinical-study branch (MeSH V03.175) and Review > Systematic Review.
@@ -128,12 +137,18 @@ _PT_CHILDREN = {
 }
 
 
-def publication_type_family(folded: str) -> frozenset[str]:
-    """The type and every type beneath it in the (partial) hierarchy above."""
-    found = {folded}
-    stack = [folded]
+_PT_TREE = {
+    parent.replace(" ", ""): tuple(child.replace(" ", "") for child in children)
+    for parent, children in _PT_CHILDREN.items()
+}
+
+
+def publication_type_family(key: str) -> frozenset[str]:
+    """The type (a ``fold_name`` key) and every type beneath it in the partial tree above."""
+    found = {key}
+    stack = [key]
     while stack:
-        for child in _PT_CHILDREN.get(stack.pop(), ()):
+        for child in _PT_TREE.get(stack.pop(), ()):
             if child not in found:
                 found.add(child)
                 stack.append(child)
