@@ -175,7 +175,7 @@ class ClaimTag:
     claim_id: str
     rule: str  # the claim's rule, canonical form ("" when only via a child)
     hits: tuple[Hit, ...]  # where its own rule matched ((): tagged only via a child)
-    via: tuple[str, ...] = ()  # child claims that carried this one
+    via: tuple[str, ...] = ()  # descendants whose own rules matched and carried this one
 
     def reason(self) -> dict[str, Any]:
         """The JSON stored in ``tags.reason``."""
