@@ -8,21 +8,43 @@ import pytest
 from sqlalchemy import Engine
 from triage_data import T0, add_tag, article, save, set_tagging, trial
 
-from litwatch.claims_report import (
-    ClaimEvidence,
-    ClaimInfo,
-    claims_report,
-    load_claim_infos,
-    render_claims,
-)
+from litwatch.claims import Catalogue, load_catalogue
+from litwatch.claims_report import ClaimReport, claims_report, load_claims, render_claims
 from litwatch.store import mark_deleted
 from litwatch.triage import record_decision, record_stance
 
-CATALOGUE = (
-    ClaimInfo("established-treatment", "Ketamine treats focal dystonia", "Not yet"),
-    ClaimInfo("plausible-mechanism", "Biologically plausible mechanism", "Yes"),
-    ClaimInfo("trials-needed", "Clinical trials are urgently needed", "Urgently needed"),
-)
+CLAIMS_TOML = """
+[[claim]]
+id = "established-treatment"
+label = "Ketamine treats focal dystonia"
+section = "summary"
+article_status = "Not yet"
+statement = "Ketamine is not an established treatment for writer's cramp."
+rule = '''"writer's cramp"[tiab] AND ketamin*[tiab]'''
+
+[[claim]]
+id = "plausible-mechanism"
+label = "Biologically plausible mechanism"
+section = "summary"
+article_status = "Yes"
+statement = "NMDA antagonism plausibly acts on what goes wrong in focal dystonia."
+rule = 'ketamin*[tiab] AND plasticity[tiab]'
+
+[[claim]]
+id = "trials-needed"
+label = "Clinical trials are urgently needed"
+section = "summary"
+article_status = "Urgently needed"
+statement = "Trials of ketamine in dystonia are needed."
+rule = 'ketamin*[tiab] AND trial[pt]'
+"""
+
+
+@pytest.fixture
+def catalogue(tmp_path: Path) -> Catalogue:
+    path = tmp_path / "claims.toml"
+    path.write_text(CLAIMS_TOML, encoding="utf-8")
+    return load_catalogue(path)
 
 
 @pytest.fixture
@@ -51,8 +73,10 @@ def tagged(engine: Engine) -> Engine:
     return engine
 
 
-def test_evidence_per_claim_by_decision_level_trial_and_stance(tagged: Engine) -> None:
-    report = claims_report(tagged, CATALOGUE)
+def test_evidence_per_claim_by_decision_level_trial_and_stance(
+    tagged: Engine, catalogue: Catalogue
+) -> None:
+    report = claims_report(tagged, catalogue)
     assert [c.id for c in report] == [
         "established-treatment",
         "plausible-mechanism",
@@ -60,65 +84,96 @@ def test_evidence_per_claim_by_decision_level_trial_and_stance(tagged: Engine) -
         "off-catalogue",  # tagged but not in the catalogue: listed after it
     ]
     established, mechanism, trials, extra = report
-    assert established == ClaimEvidence(
+    assert established == ClaimReport(
         "established-treatment",
         "Ketamine treats focal dystonia",
+        "summary",
         "Not yet",
         articles=0,
         stances={"contradicts": 1},
     )
-    assert mechanism == ClaimEvidence(
+    assert mechanism == ClaimReport(
         "plausible-mechanism",
         "Biologically plausible mechanism",
+        "summary",
         "Yes",
         articles=3,
         decisions={"include": 1, "exclude": 1, "untriaged": 1},
-        evidence={"animal": 1, "rct": 1},  # the excluded review is not evidence
+        by_level={"animal": 1, "rct": 1, "review": 1},
+        included_by_level={"rct": 1},
         trials=1,
+        curator_tagged=2,
         stances={"supports": 1, "neutral": 1},
     )
-    assert trials == ClaimEvidence(
+    assert trials == ClaimReport(
         "trials-needed",
         "Clinical trials are urgently needed",
+        "summary",
         "Urgently needed",
         articles=2,
         decisions={"include": 1, "maybe": 1},
-        evidence={"not assessed": 1, "rct": 1},
+        by_level={"other": 1, "rct": 1},  # 4 has no evidence level yet
+        included_by_level={"rct": 1},
         trials=1,
     )
-    assert (extra.label, extra.articles, extra.decisions) == ("", 1, {"maybe": 1})
+    assert extra == ClaimReport(
+        "off-catalogue",
+        in_catalogue=False,
+        articles=1,
+        decisions={"maybe": 1},
+        by_level={"other": 1},
+    )
 
 
-def test_the_text_report_names_status_evidence_and_stances(tagged: Engine) -> None:
-    text = render_claims(claims_report(tagged, CATALOGUE))
-    block = text.split("\n\n")[1].splitlines()
-    assert block == [
+def test_the_text_report_names_status_evidence_and_stances(
+    tagged: Engine, catalogue: Catalogue
+) -> None:
+    text = render_claims(claims_report(tagged, catalogue))
+    blocks = text.split("\n\n")
+    assert blocks[1].splitlines() == [
         "plausible-mechanism — Biologically plausible mechanism  [article: Yes]",
         "  articles: 3 (1 include, 1 exclude, 1 untriaged)",
-        "  evidence (not excluded): animal 1, rct 1; trials 1",
+        "  by evidence level: animal 1, rct 1, review 1",
+        "  included, by level: rct 1",
+        "  trials 1, retracted 0, tagged by a curator 2",
         "  curator stances: 1 supports, 1 neutral",
     ]
-    assert text.split("\n\n")[0].splitlines()[-1] == "  curator stances: 1 contradicts"
+    assert blocks[0].splitlines() == [
+        "established-treatment — Ketamine treats focal dystonia  [article: Not yet]",
+        "  articles: 0",
+        "  curator stances: 1 contradicts",
+    ]
+    assert blocks[3].splitlines()[0] == "off-catalogue  [not in the catalogue]"
 
 
 def test_without_a_catalogue_every_claim_found_is_listed(tagged: Engine) -> None:
-    ids = [c.id for c in claims_report(tagged)]
-    assert (
-        ids
-        == sorted(ids)
-        == [
-            "established-treatment",
-            "off-catalogue",
-            "plausible-mechanism",
-            "trials-needed",
-        ]
+    report = claims_report(tagged, None)
+    assert [c.id for c in report] == [
+        "established-treatment",
+        "off-catalogue",
+        "plausible-mechanism",
+        "trials-needed",
+    ]
+    mechanism = report[2]
+    assert (mechanism.articles, mechanism.by_level, mechanism.curator_tagged) == (
+        3,
+        {"animal": 1, "rct": 1, "review": 1},
+        2,
     )
 
 
-def test_an_empty_database_says_so(engine: Engine) -> None:
-    assert claims_report(engine) == []
-    assert render_claims([]) == "No claims yet: no article is tagged and no stance recorded."
+def test_an_empty_database_lists_the_catalogue_with_nothing_found(
+    engine: Engine, catalogue: Catalogue
+) -> None:
+    report = claims_report(engine, catalogue)
+    assert [(c.id, c.articles, c.stances) for c in report] == [
+        ("established-treatment", 0, {}),
+        ("plausible-mechanism", 0, {}),
+        ("trials-needed", 0, {}),
+    ]
+    assert claims_report(engine, None) == []
+    assert render_claims([]) == "No claims: no catalogue, no tags and no stances yet."
 
 
 def test_a_missing_catalogue_file_gives_none(tmp_path: Path) -> None:
-    assert load_claim_infos(tmp_path / "claims.toml") is None
+    assert load_claims(tmp_path / "claims.toml") is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from triage_data import T0, add_hits, add_tag, article, save, set_tagging, trial
 
 from litwatch.cli import cli
 from litwatch.db import open_database
+from litwatch.resources import bundled_dir
 from litwatch.triage import curator_tags, history, record_decision, triage_states
 
 
@@ -25,6 +27,7 @@ def setup(tmp_path: Path) -> Iterator[tuple[str, Path, Engine]]:
     url = f"sqlite:///{tmp_path / 'litwatch.db'}"
     config = tmp_path / "litwatch.toml"
     config.write_text(
+        '[paths]\nqueries = "queries"\n'  # no claims.toml there: any claim id is accepted
         '[triage]\ncurator = "Zoë"\n'
         'exclusion_reasons = ["not about ketamine/NMDA", "animal only"]\n',
         encoding="utf-8",
@@ -256,3 +259,31 @@ def test_reports_print_text_and_json(setup: tuple[str, Path, Engine]) -> None:
         ("plausible-mechanism", 1, {"include": 1})
     ]
     assert "plausible-mechanism" in invoke(setup, "report", "claims").output
+
+
+def test_claims_are_checked_against_the_catalogue(
+    setup: tuple[str, Path, Engine], tmp_path: Path
+) -> None:
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    shutil.copy(bundled_dir("queries") / "claims.toml", queries / "claims.toml")
+    unknown = invoke(setup, "triage", "12", "--claim", "no-such-claim", "--stance", "supports")
+    assert unknown.exit_code == 1
+    assert "unknown claim 'no-such-claim' (not in claims.toml)" in unknown.output
+    known = invoke(setup, "triage", "12", "--claim", "plausible-mechanism", "--stance", "neutral")
+    assert known.exit_code == 0, known.output
+
+    claims = json.loads(invoke(setup, "report", "claims", "--json").output)
+    assert [c["id"] for c in claims][:5] == [
+        "established-treatment",
+        "plausible-mechanism",
+        "other-movement-disorders",
+        "neurorehab-window",
+        "trials-needed",
+    ]
+    mechanism = claims[1]
+    assert (mechanism["article_status"], mechanism["articles"], mechanism["stances"]) == (
+        "Yes",
+        1,
+        {"neutral": 1},
+    )

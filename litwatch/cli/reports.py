@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..claims_report import claims_report, load_claim_infos, render_claims
+from ..claims_report import claims_report, load_claims, render_claims
 from ..prisma import prisma_flow, render_flow
 from .context import AppContext
 from .groups import report
@@ -45,8 +45,8 @@ def prisma_command(app: AppContext, since: datetime | None, as_json: bool) -> No
 @click.pass_obj
 def claims_command(app: AppContext, claims_file: Path | None, as_json: bool) -> None:
     """Per claim: the source article's status, and the evidence gathered by level and stance."""
-    catalogue = load_claim_infos(claims_file or app.settings.queries_dir / "claims.toml")
-    result = claims_report(app.engine, catalogue or ())
+    catalogue = load_claims(claims_file or app.settings.queries_dir / "claims.toml")
+    result = claims_report(app.engine, catalogue)
     if as_json:
         click.echo(dump_json([claim.to_dict() for claim in result]))
     else:

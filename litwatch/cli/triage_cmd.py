@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..claims_report import ClaimInfo, load_claim_infos
+from ..claims_report import load_claims
 from ..export import DECISION_FILTERS, FORMATS, export_records, write_export
 from ..models import DECISIONS, STANCES
 from ..triage import default_actor, history, triage_states
@@ -91,8 +91,8 @@ def triage_command(
     written in one transaction: a bad PMID or value changes nothing.
     """
     who = default_actor(actor or app.settings.curator)
-    catalogue = _catalogue(app)
-    known = {c.id for c in catalogue} if catalogue is not None else None
+    catalogue = load_claims(app.settings.queries_dir / "claims.toml")
+    known = {c.id for c in catalogue.claims} if catalogue is not None else None
     action_options = (decision, reason, note, claim_id, stance, tag, untag)
     if from_file is not None:
         if pmids or any(action_options):
@@ -124,7 +124,7 @@ def triage_command(
         TerminalIO(),
         actor=who,
         reasons=app.settings.exclusion_reasons,
-        claims=[ClaimChoice(c.id, c.label) for c in catalogue or ()],
+        claims=[ClaimChoice(c.id, c.label) for c in catalogue.claims] if catalogue else [],
         width=min(shutil.get_terminal_size((100, 24)).columns, 100),
     )
     session.run()
@@ -146,10 +146,6 @@ def _apply(app: AppContext, actions: list[TriageAction], actor: str, source: str
     done = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
     where = f" from {source}" if source else ""
     click.echo(f"Recorded{where} as {actor}: {done}.", err=source is None)
-
-
-def _catalogue(app: AppContext) -> list[ClaimInfo] | None:
-    return load_claim_infos(app.settings.queries_dir / "claims.toml")
 
 
 @hits.command("history")
