@@ -60,6 +60,22 @@ def test_window_bounds_are_inclusive(session: requests.Session) -> None:
     assert len(window.ids) == 30
     assert window.slices == 1
     assert window.requests == 1
+    assert window.warnings == []
+
+
+def test_an_empty_window_says_so_once(session: requests.Session) -> None:
+    crowded = [date(2026, 2, 1), date(2026, 2, 2), date(2026, 2, 10)]
+    corpus = StubCorpus.synthetic(18_000, created=crowded)  # 6,000 on each of three days
+    with EutilsStub(corpus, rate_limit=FAST) as stub:
+        client = client_for(stub, session)
+        # Halving 1-10 February reaches empty slices (3 February, 4-5 February).
+        window = client.search_window("ketamine", "crdt", date(2026, 2, 1), date(2026, 2, 10))
+        nothing = client.search_window("ketamine", "crdt", date(2026, 3, 1), date(2026, 3, 9))
+    assert len(window.ids) == 18_000
+    assert window.slices > 3  # empty slices included
+    assert window.warnings == []
+    assert nothing.ids == []
+    assert nothing.warnings == ["OutputMessage: No items found."]
 
 
 def test_a_crowded_mdat_day_is_split_by_create_date(session: requests.Session) -> None:

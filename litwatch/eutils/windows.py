@@ -24,6 +24,8 @@ MAX_IDS = 9999  # what one ESearch can return for PubMed
 # when they were loaded, never before MEDLINE existed.
 CRDT_EPOCH = date(1900, 1, 1)
 
+NOTHING_FOUND = "OutputMessage: No items found."
+
 WindowField = Literal["crdt", "mdat"]
 # (term, mindate, maxdate, datetype) -> result with up to MAX_IDS ids
 Search = Callable[[str, date | None, date | None, str | None], SearchResult]
@@ -65,8 +67,10 @@ def search_window(
     if end < start:
         raise ValueError(f"window ends ({end}) before it starts ({start})")
     result = WindowResult()
-    seen: set[str] = set()
-    _Slicer(search, term, field, result, seen).run(start, end, None)
+    slicer = _Slicer(search, term, field, result, set())
+    slicer.run(start, end, None)
+    if not result.ids and slicer.nothing_found:
+        result.warnings.append(NOTHING_FOUND)  # said once for the window, not per empty slice
     return result
 
 
@@ -77,6 +81,7 @@ class _Slicer:
     field: WindowField
     result: WindowResult
     seen: set[str]
+    nothing_found: bool = False
 
     def run(self, start: date, end: date, created: tuple[date, date] | None) -> None:
         answer = self._ask(start, end, created)
@@ -124,5 +129,7 @@ class _Slicer:
             if message not in result.errors:
                 result.errors.append(message)
         for message in answer.warnings:
-            if message not in result.warnings and not message.endswith("No items found."):
+            if message == NOTHING_FOUND:
+                self.nothing_found = True
+            elif message not in result.warnings:
                 result.warnings.append(message)
