@@ -66,7 +66,7 @@ def test_the_corpus_grows_and_reloads(versions: Path, shared_fixtures: Path) -> 
     (versions / "c-more.xml.gz").write_bytes(gzip.compress(extra))
     corpus.reload()  # forgets what was added by hand, reads the folder again
     assert len(corpus) == 3
-    assert len(StubCorpus(versions).snapshot(None).records) == 3
+    assert len(StubCorpus(str(versions)).snapshot(None).records) == 3  # a str path works too
 
 
 def test_deletions_from_files_and_by_date(versions: Path) -> None:

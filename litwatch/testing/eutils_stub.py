@@ -37,7 +37,7 @@ class EutilsStub:
 
     def __init__(
         self,
-        corpus: Path | Iterable[Path] | StubCorpus,
+        corpus: Path | str | Iterable[Path | str] | StubCorpus,
         *,
         today: date | None = None,
         faults: str | FaultPlan | None = None,

@@ -95,8 +95,10 @@ class Snapshot:
 class StubCorpus:
     """Versioned PubMed records. Thread-safe; grows with ``add`` and ``reload``."""
 
-    def __init__(self, sources: Path | Iterable[Path] = ()) -> None:
-        self.sources = [sources] if isinstance(sources, Path) else [Path(p) for p in sources]
+    def __init__(self, sources: Path | str | Iterable[Path | str] = ()) -> None:
+        if isinstance(sources, Path | str):
+            sources = [sources]
+        self.sources = [Path(p) for p in sources]
         self._lock = threading.RLock()
         self._versions: dict[str, list[StubRecord]] = {}
         self._deleted: dict[str, date | None] = {}
