@@ -86,20 +86,36 @@ def load_view(bind: Connection | Engine, pmid: str) -> ArticleView | None:
 
 
 def reason_text(reason: Any) -> str:
-    """A tag's stored reason (JSON written by the tagger or by triage) as one line."""
+    """A tag's stored reason as one line.
+
+    The tagger's reason (``{"rule", "hits": [{"field", "matched", …}], "via"}``)
+    shows the words matched per field, not the whole rule; a curator tag's
+    (``{"by", "note"}``) shows who and why; anything else is shown as it is.
+    """
     if reason is None:
         return ""
+    if isinstance(reason, dict) and isinstance(reason.get("hits"), list):
+        matched: dict[str, list[str]] = {}
+        for hit in reason["hits"]:
+            if isinstance(hit, dict) and hit.get("matched"):
+                words = matched.setdefault(str(hit.get("field") or "text"), [])
+                if hit["matched"] not in words:
+                    words.append(str(hit["matched"]))
+        parts = [
+            f"{field}: " + ", ".join(f'"{w}"' for w in words) for field, words in matched.items()
+        ]
+        if reason.get("via"):
+            parts.append(f"via {reason['via']}")
+        return "; ".join(parts) or str(reason.get("rule") or "")
+    if isinstance(reason, dict) and "by" in reason:
+        note = reason.get("note")
+        return f"by {reason['by']}" + (f": {note}" if note else "")
     if isinstance(reason, str):
         return reason
     if isinstance(reason, list):
         return "; ".join(filter(None, (reason_text(item) for item in reason)))
     if isinstance(reason, dict):
-        parts = []
-        for key, value in reason.items():
-            text = reason_text(value) if isinstance(value, list | dict) else str(value)
-            if text:
-                parts.append(f"{key}: {text}")
-        return ", ".join(parts)
+        return ", ".join(f"{key}: {value}" for key, value in reason.items() if value)
     return json.dumps(reason, ensure_ascii=False)
 
 

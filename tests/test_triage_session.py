@@ -15,6 +15,16 @@ from litwatch.db import open_database
 from litwatch.triage import curator_tags, history, record_decision, triage_states
 from litwatch.triage_session import ClaimChoice, SessionSummary, TriageSession
 
+# What the tagger stores in tags.reason (litwatch.tagging.ClaimTag.reason).
+TAGGER_REASON = {
+    "rule": 'ketamin*[tiab] AND ("writer\'s cramp"[tiab] OR NCT*[si])',
+    "hits": [
+        {"field": "title", "tag": "tiab", "term": "ketamin*", "matched": "ketamine"},
+        {"field": "title", "tag": "tiab", "term": "writer's cramp", "matched": "writer's cramp"},
+        {"field": "title", "tag": "tiab", "term": "ketamin*", "matched": "ketamine"},
+        {"field": "abstract", "tag": "si", "term": "NCT*", "matched": "NCT01234567"},
+    ],
+}
 REASONS = ("wrong population", "wrong intervention", "wrong design")
 CLAIMS = (
     ClaimChoice("plausible-mechanism", "Biologically plausible mechanism"),
@@ -262,7 +272,8 @@ def test_the_screen_shows_what_a_curator_needs(db: Engine) -> None:
         ],
         now=T0 + timedelta(days=1),
     )
-    add_tag(db, "104", "trials-needed", {"rule": "trials-needed", "matched": "NCT01234567"})
+    add_tag(db, "104", "trials-needed", TAGGER_REASON)
+    add_tag(db, "104", "plausible-mechanism", {"by": "ben", "note": "MEPs"}, source="curator")
     add_hits(db, "ketamine-focal-dystonia", ["104"])
     add_hits(db, "nmda-neurorehabilitation", ["104", "103"])
     io = ScriptedIO("q")
@@ -277,9 +288,10 @@ def test_the_screen_shows_what_a_curator_needs(db: Engine) -> None:
     assert lines[2] == "Lindqvist Å, Okafor C"
     assert lines[3] == "Mov Disord · 2026 Mar 14 · 41(3):201-209"
     assert lines[4] == "Evidence: rct · Trial: NCT01234567"
-    assert lines[5:7] == [
+    assert lines[5:8] == [
         "Claims:",
-        "  trials-needed (rule): rule: trials-needed, matched: NCT01234567",
+        "  plausible-mechanism (curator): by ben: MEPs",
+        '  trials-needed (rule): title: "ketamine", "writer\'s cramp"; abstract: "NCT01234567"',
     ]
     assert "Found by: ketamine-focal-dystonia, nmda-neurorehabilitation" in lines
     assert "METHODS: Twelve adults with writer's cramp." in lines
