@@ -110,6 +110,7 @@ class ScoreRow:
     trials: int
     new: int  # papers on this claim that are new in this digest
     retracted: int  # retracted papers tagged with it (left out of the counts)
+    stances: tuple[tuple[str, int], ...] = ()  # curators' current reading: supports ...
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ class ScoreView:
     new: int
     retracted: int
     levels: list[tuple[str, int]]
+    stances: str  # "curators: 2 supports, 1 contradicts", or ""
 
 
 @dataclass(frozen=True)
@@ -317,6 +318,11 @@ def digest_view(digest: Digest, subject: str) -> DigestView:
             new=row.new,
             retracted=row.retracted,
             levels=[(evidence_label(level), n) for level, n in row.by_level],
+            stances=(
+                "curators: " + ", ".join(f"{n} {stance}" for stance, n in row.stances)
+                if row.stances
+                else ""
+            ),
         )
         for row in digest.scoreboard
     ]

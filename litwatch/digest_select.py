@@ -39,8 +39,9 @@ from .digest_model import (
     Update,
     linked_kind,
 )
-from .models import ArticleRow, DigestItem, QueryHit, SearchRun, Tag
+from .models import STANCES, ArticleRow, DigestItem, QueryHit, SearchRun, Tag
 from .models import Digest as DigestRow
+from .triage_log import stance_counts
 
 ARTICLES = cast(Table, ArticleRow.__table__)
 DIGESTS = cast(Table, DigestRow.__table__)
@@ -390,6 +391,7 @@ def _scoreboard(
         counts[claim_id][level] = counts[claim_id].get(level, 0) + n
         if is_trial:
             trials[claim_id] += n
+    stances = stance_counts(conn)
     result = []
     for claim in claims:
         by_level = sorted(counts[claim.id].items(), key=lambda kv: evidence_rank(kv[0]))
@@ -401,6 +403,11 @@ def _scoreboard(
                 trials=trials[claim.id],
                 new=sum(any(c.id == claim.id for c in e.claims) for e in new_entries),
                 retracted=retracted[claim.id],
+                stances=tuple(
+                    (stance, n)
+                    for stance in STANCES
+                    if (n := stances[claim.id][stance] if claim.id in stances else 0)
+                ),
             )
         )
     return tuple(result)

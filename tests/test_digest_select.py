@@ -27,6 +27,7 @@ from litwatch.mailer import OutboxTransport
 from litwatch.resources import bundled_dir
 from litwatch.store import save_articles
 from litwatch.store.tags import retag
+from litwatch.triage import record_stance
 
 WEEKLY = DigestSettings(recipients=("ana@example.org",))
 
@@ -140,6 +141,17 @@ def test_scoreboard_counts_evidence_per_summary_claim(engine: Engine) -> None:
     assert dict(other.by_level) == {"case-report": 1, "animal": 1}
     # Evidence includes imported papers (they are evidence, just not news).
     assert rows["plausible-mechanism"].total == 2
+    assert trials.stances == ()
+
+
+def test_scoreboard_shows_the_curators_current_stances(engine: Engine) -> None:
+    seed_week1(engine)
+    record_stance(engine, "90000001", "trials-needed", "supports", actor="ana", now=SEND1)
+    record_stance(engine, "90000002", "trials-needed", "contradicts", actor="ana", now=SEND1)
+    record_stance(engine, "90000002", "trials-needed", "supports", actor="bo", now=SEND1)
+    rows = {r.claim.id: r for r in _select(engine).scoreboard}
+    assert rows["trials-needed"].stances == (("supports", 2),)  # the latest stance counts
+    assert rows["established-treatment"].stances == ()
 
 
 def test_max_entries_keeps_trials_and_holds_the_rest_for_the_next_digest(
