@@ -13,6 +13,7 @@ the tagging rules.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -352,7 +353,7 @@ def add_search(
     count: int = 0,
     new: int = 0,
     error: str | None = None,
-    pmids: list[str] = (),  # type: ignore[assignment]
+    pmids: Sequence[str] = (),
 ) -> int:
     with write_tx(engine) as conn:
         run = conn.execute(
