@@ -206,7 +206,7 @@ def _lock_queries(
             lock = acquire(engine, f"query:{query.name}", owner=owner, clock=clock)
         except LockHeld as exc:
             outcome.status, outcome.error = "skipped", str(exc)
-            log.warning("query %s skipped: %s", query.name, exc)
+            log.info("query %s skipped: %s", query.name, exc)
             continue
         locks.callback(lock.release)
         runs.append(_QueryRun(query, outcome, lock))
@@ -336,7 +336,7 @@ def _window_failed(
     window.status, window.error = "failed", error
     run.outcome.status = "failed"
     run.outcome.error = run.outcome.error or f"{window.date_field} window: {error}"
-    log.error(
+    log.info(
         "query %s, %s window %s..%s: %s",
         run.query.name,
         window.date_field,
@@ -401,7 +401,7 @@ def _fetch_and_store(
                     mark_deleted(engine, batch.deleted, now=now)
             except LitwatchError as exc:
                 summary.fetch_error = str(exc)
-                log.error("fetch stopped after %d of %d PMIDs: %s", len(fetched), len(pmids), exc)
+                log.info("fetch stopped after %d of %d PMIDs: %s", len(fetched), len(pmids), exc)
                 break
             fetched.update(batch.requested)
             new.update(saved.new)

@@ -40,7 +40,7 @@ from sqlalchemy import Engine
 from .config import Settings
 from .errors import LitwatchError
 from .eutils import EutilsClient, client_from_settings
-from .pipeline import Catalogue, is_query_due, run_monitoring
+from .pipeline import Catalogue, Stopped, is_query_due, run_monitoring
 from .queries import SavedQuery, load_queries
 from .schedules import parse_schedule
 from .store.ledger import all_progress
@@ -84,13 +84,28 @@ class Worker:
     ) -> None:
         self.settings = settings
         self.engine = engine
-        self.client_factory = client_factory or (lambda: client_from_settings(settings))
+        self.client_factory = client_factory or self._client
         self.catalogue = catalogue or (lambda: None)
         self.send_digests = send_digests
         self.clock = clock
         self.stop = threading.Event()
         self._active = 0
         self._idle = threading.Condition()
+
+    def _client(self) -> EutilsClient:
+        """A client whose retry pauses end at shutdown (the pace stays process-wide)."""
+        base = client_from_settings(self.settings)
+        return EutilsClient(
+            base.session,
+            base.settings,
+            sleep=self._pause,
+            limiter=base.limiter,
+            owns_session=True,
+        )
+
+    def _pause(self, seconds: float) -> None:
+        if self.stop.wait(seconds):
+            raise Stopped("stopped by shutdown while waiting to retry")
 
     # -- jobs -----------------------------------------------------------------
 
@@ -166,8 +181,6 @@ class Worker:
         except LitwatchError as exc:
             log.error("query %s: %s", name, exc)
             return None
-        for problem in folder.problems:
-            log.error("%s", problem)
         query = next((q for q in folder.queries if q.name == name), None)
         if query is None:
             log.error(
@@ -183,14 +196,14 @@ class Worker:
     def build(self, executor: ThreadPoolExecutor | None = None) -> BlockingScheduler:
         """A scheduler with every job added (not started)."""
         scheduler = BlockingScheduler(
-            timezone=UTC,
-            executors={"default": executor or ThreadPoolExecutor(WORKER_THREADS)},
-            job_defaults={
-                "coalesce": True,
-                "max_instances": 1,
-                "misfire_grace_time": MISFIRE_GRACE_SECONDS,
-            },
+            timezone=UTC, executors={"default": executor or ThreadPoolExecutor(WORKER_THREADS)}
         )
+        every_job: dict[str, Any] = {
+            "coalesce": True,  # runs missed while down or busy: one run, not a burst
+            "max_instances": 1,
+            "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+            "replace_existing": True,
+        }
         folder = load_queries(self.settings.queries_dir)
         for problem in folder.problems:
             log.error("%s (not scheduled)", problem)
@@ -207,7 +220,7 @@ class Worker:
                 args=[query.name],
                 id=f"query:{query.name}",
                 name=f"query {query.name} ({query.schedule})",
-                replace_existing=True,
+                **every_job,
                 **options,
             )
         if self.send_digests is not None:
@@ -217,7 +230,7 @@ class Worker:
                     trigger=parse_schedule(digest.schedule),
                     id=f"digest:{digest.name}",
                     name=f"digest {digest.name} ({digest.schedule})",
-                    replace_existing=True,
+                    **every_job,
                 )
         return scheduler
 

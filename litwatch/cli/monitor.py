@@ -232,6 +232,8 @@ def serve_command(app: AppContext) -> None:
     root = logging.getLogger()
     if root.level > logging.INFO:  # without -v: the worker's own lines, not every module's
         logging.getLogger("litwatch.scheduler").setLevel(logging.INFO)
+        # Retried requests are not errors; a run that fails is logged by the worker.
+        logging.getLogger("litwatch.eutils").setLevel(logging.ERROR)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = app.settings
     serve(settings, app.engine, catalogue=lambda: load_catalogue(settings.queries_dir))
