@@ -89,6 +89,11 @@ class EutilsClient:
             else:
                 limiter = RateLimiter(self.rate, clock=clock, sleep=sleep)
         self.limiter = limiter
+        if not settings.email and urlsplit(self.base_url).netloc.endswith("ncbi.nlm.nih.gov"):
+            log.warning(
+                "no contact email set: NCBI asks every E-utilities request to carry one "
+                "(set email in [eutils] of litwatch.toml, or LITWATCH_EMAIL)"
+            )
         self._count_lock = threading.Lock()
         self.request_count = 0
         self._owns_session = owns_session  # close() closes the session too
