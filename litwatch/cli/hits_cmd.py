@@ -16,8 +16,10 @@ from .output import dump_json, emit_rows, output_options
 
 
 @hits.command("list")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most N hits."
+)
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip the first N hits.")
 @click.option(
     "--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="First seen on or after DATE."
 )
@@ -44,7 +46,9 @@ from .output import dump_json, emit_rows, output_options
 @click.option(
     "--search", help="Words that must all occur (title, abstract, MeSH...); word* = prefix."
 )
-@click.option("--sort", "order", type=click.Choice(ORDERS), default="newest", show_default=True)
+@click.option(
+    "--sort", "order", type=click.Choice(ORDERS), default="newest", show_default=True, help="Order."
+)
 @click.option("--include-deleted", is_flag=True, help="Also records PubMed has deleted.")
 @output_options
 @click.pass_obj
