@@ -13,6 +13,7 @@ left out and what else differs from PubMed (MeSH explosion, term mapping).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from ..article import Article
@@ -131,6 +132,7 @@ class Matcher:
         self.node = node
         self.caveats = caveats
         self._root = root
+        self._test = _two_valued(root)
 
     @property
     def query(self) -> str:
@@ -139,6 +141,8 @@ class Matcher:
     def matches(self, doc: IndexedArticle | Article) -> bool:
         if isinstance(doc, Article):
             doc = IndexedArticle.from_article(doc)
+        if self._test is not None:
+            return bool(self._test(doc))
         return self._root.evaluate(doc) is not False
 
     def explain(self, doc: IndexedArticle | Article) -> list[Hit]:
@@ -165,6 +169,37 @@ def compile_query(query: str | Node, *, today: date | None = None) -> Matcher:
     if _left_out_entirely(root):
         compiler.note(CAVEAT_EVERYTHING)
     return Matcher(node, root, tuple(compiler.caveats))
+
+
+_Test = Callable[[IndexedArticle], bool | None]
+
+
+def _two_valued(clause: Clause) -> _Test | None:
+    """The query as nested ``and``/``or`` closures, when no clause is left out (the usual
+    case): Python's own short-circuit operators, no loops. None otherwise."""
+    if isinstance(clause, _AllOf | _AnyOf):
+        tests = [_two_valued(part) for part in clause.parts]
+        if any(t is None for t in tests):
+            return None
+        return _chain([t for t in tests if t is not None], isinstance(clause, _AllOf))
+    if isinstance(clause, _Without):
+        left, right = _two_valued(clause.left), _two_valued(clause.right)
+        if left is None or right is None:
+            return None
+        return lambda doc: left(doc) and not right(doc)
+    if isinstance(clause, Ignored):
+        return None
+    return clause.evaluate
+
+
+def _chain(tests: list[_Test], conjunction: bool) -> _Test:
+    first, rest = tests[0], tests[1:]
+    if not rest:
+        return first
+    second = _chain(rest, conjunction)
+    if conjunction:
+        return lambda doc: first(doc) and second(doc)
+    return lambda doc: first(doc) or second(doc)
 
 
 def _left_out_entirely(clause: Clause) -> bool:

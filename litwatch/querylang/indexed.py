@@ -12,9 +12,9 @@ never folded at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from operator import itemgetter
 
 from ..article import Article
@@ -61,6 +61,7 @@ class IndexedArticle:
         "_stems",
         "_substances",
         "_texts",
+        "_tokens",
         "_values",
         "_words",
         "article",
@@ -69,6 +70,7 @@ class IndexedArticle:
     def __init__(self, article: Article) -> None:
         self.article = article
         self._texts: dict[str, str] = {}
+        self._tokens: dict[str, list[str]] = {}
         self._joined: dict[tuple[str, ...], str] = {}
         self._words: dict[tuple[str, ...], frozenset[str]] = {}
         self._stems: dict[tuple[str, ...], frozenset[str]] = {}
@@ -92,9 +94,24 @@ class IndexedArticle:
         """One source (``fields.TITLE`` ...) folded: ``" value one | value two "``."""
         found = self._texts.get(name)
         if found is None:
-            fold = sources.folder(name)
-            found = _pad(fold(value) for value in sources.values(self.article, name))
+            tokens = self.tokens(name)
+            found = f" {' '.join(tokens)} " if tokens else " "
             self._texts[name] = found
+        return found
+
+    def tokens(self, name: str) -> list[str]:
+        """The folded words of one source, ``SEPARATOR`` between its values."""
+        found = self._tokens.get(name)
+        if found is None:
+            fold = sources.word_folder(name)
+            found = []
+            for value in sources.values(self.article, name):
+                words = fold(value)
+                if words:
+                    if found:
+                        found.append(SEPARATOR)
+                    found.extend(words)
+            self._tokens[name] = found
         return found
 
     def joined(self, names: tuple[str, ...]) -> str:
@@ -106,13 +123,13 @@ class IndexedArticle:
         return found
 
     def words(self, names: tuple[str, ...]) -> frozenset[str]:
-        """Every word of the given sources (one set per source, unions kept too)."""
+        """Every word of the given sources."""
         found = self._words.get(names)
         if found is None:
             if len(names) == 1:
-                found = frozenset(self.text(names[0]).split())
+                found = frozenset(self.tokens(names[0]))
             else:
-                found = frozenset().union(*(self.words((name,)) for name in names))
+                found = frozenset(chain.from_iterable(self.tokens(name) for name in names))
             self._words[names] = found
         return found
 
@@ -213,11 +230,6 @@ class IndexedArticle:
         if self._dates is None:
             self._dates = _dates(self.article)
         return self._dates
-
-
-def _pad(values: Iterable[str]) -> str:
-    joined = f" {SEPARATOR} ".join(v for v in values if v)
-    return f" {joined} " if joined else " "
 
 
 def _identifiers(article: Article) -> dict[str, frozenset[str]]:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from ..article import Article
 from . import fields as f
-from .textmatch import fold_char, fold_search
-from .vocab import fold_heading
+from .textmatch import fold_char, fold_search, fold_words
+from .vocab import fold_heading, heading_words
 
 
 def _author_names(article: Article) -> list[str]:
@@ -57,6 +57,11 @@ def values(article: Article, source: str) -> list[str]:
 
 def folder(source: str) -> Callable[[str], str]:
     return fold_heading if source in STRUCTURED else fold_search
+
+
+def word_folder(source: str) -> Callable[[str], list[str]]:
+    """Like ``folder``, giving the list of words."""
+    return heading_words if source in STRUCTURED else fold_words
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:

@@ -54,14 +54,19 @@ _ASCII_FOLD = bytes(
 )
 
 
-def fold_search(text: str) -> str:
-    """``fold_text`` with non-ASCII punctuation as word breaks and Greek letters spelt out."""
+def fold_words(text: str) -> list[str]:
+    """The words of ``fold_search(text)``."""
     if text.isascii():
         raw = text.encode("ascii")
     else:
         text = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text)
         raw = unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
-    return " ".join(raw.translate(_ASCII_FOLD, b"'").decode("ascii").split())
+    return raw.translate(_ASCII_FOLD, b"'").decode("ascii").split()
+
+
+def fold_search(text: str) -> str:
+    """``fold_text`` with non-ASCII punctuation as word breaks and Greek letters spelt out."""
+    return " ".join(fold_words(text))
 
 
 def fold_char(ch: str) -> str | None:
