@@ -35,7 +35,6 @@ same windows again.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import uuid
@@ -44,15 +43,17 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 from sqlalchemy import Engine
 
+from .claims import Catalogue
+from .claims import load_catalogue as read_catalogue
 from .db import write_tx
 from .errors import LitwatchError, LockHeld
 from .eutils import EutilsClient, FetchedBatch
 from .locks import LockLost, RunLock, acquire, default_owner
-from .queries import SavedQuery
+from .queries import CLAIMS_FILE, SavedQuery
 from .run_summary import QueryOutcome, RunSummary, WindowOutcome
 from .schedules import is_due
 from .store import mark_deleted, save_articles, stored_versions
@@ -70,6 +71,7 @@ from .store.ledger import (
     save_progress,
     start_search,
 )
+from .store.tags import retag
 
 log = logging.getLogger(__name__)
 
@@ -88,13 +90,6 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
-
-
-class Catalogue(Protocol):
-    """The claim catalogue as the tagger takes it (``litwatch.claims.Catalogue``)."""
-
-    @property
-    def content_hash(self) -> str: ...
 
 
 class Stopped(LitwatchError):
@@ -530,31 +525,16 @@ def load_catalogue(queries_dir: Path) -> Catalogue | None:
     None when there is none, or when it is broken (logged: monitoring goes
     on, the changed records stay marked for tagging until it is fixed).
     """
-    path = queries_dir / "claims.toml"
+    path = queries_dir / CLAIMS_FILE
     if not path.is_file():
         return None
     try:
-        claims: Any = importlib.import_module("litwatch.claims")
-    except ImportError:
-        log.warning("the claim catalogue cannot be read by this installation: no re-tagging")
-        return None
-    try:
-        catalogue: Catalogue = claims.load_catalogue(path)
+        return read_catalogue(path)
     except LitwatchError as exc:
         log.error("%s (records are stored untagged until it is fixed)", exc)
         return None
-    return catalogue
 
 
-def retag_changed(engine: Engine, catalogue: Catalogue) -> int | None:
-    """Re-tag records that changed (hook to ``litwatch.store.tags.retag``).
-
-    Returns how many were re-tagged, or None when this installation has no
-    tagger (the records stay marked for tagging: ``tagged_hash`` is NULL).
-    """
-    try:
-        tags: Any = importlib.import_module("litwatch.store.tags")
-    except ImportError:
-        log.warning("tagging is not available: changed records were not re-tagged")
-        return None
-    return int(tags.retag(engine, catalogue))
+def retag_changed(engine: Engine, catalogue: Catalogue) -> int:
+    """Re-tag the records whose tags are stale: new, changed, or tagged by an older catalogue."""
+    return retag(engine, catalogue)

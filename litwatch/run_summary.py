@@ -99,7 +99,7 @@ class RunSummary:
     requests: int = 0  # every HTTP request, retries included
     search_requests: int = 0  # ESearch calls (slices included, retries not)
     fetch_batches: int = 0  # EFetch batches that completed
-    retagged: int | None = None  # None: no catalogue given (or tagging unavailable)
+    retagged: int | None = None  # None: no claim catalogue given
     fetch_error: str | None = None
 
     @property

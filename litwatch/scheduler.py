@@ -37,10 +37,11 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
+from .claims import Catalogue
 from .config import Settings
 from .errors import LitwatchError
 from .eutils import EutilsClient, client_from_settings
-from .pipeline import Catalogue, Stopped, is_query_due, run_monitoring
+from .pipeline import Stopped, is_query_due, run_monitoring
 from .queries import SavedQuery, load_queries
 from .schedules import parse_schedule
 from .store.ledger import all_progress

@@ -37,8 +37,9 @@ from stub_scenario import (
 
 from litwatch.eutils import EutilsClient
 from litwatch.locks import hold_lock
-from litwatch.pipeline import ProgressEvent, plan_windows, run_monitoring
+from litwatch.pipeline import ProgressEvent, load_catalogue, plan_windows, run_monitoring
 from litwatch.queries import SavedQuery
+from litwatch.resources import bundled_dir
 from litwatch.store import get_article
 from litwatch.store.ledger import QueryProgress, get_progress, hit_pmids, list_searches
 from litwatch.testing.eutils_stub import EutilsStub
@@ -260,3 +261,27 @@ def test_window_plans() -> None:
     assert early.windows == (("crdt", T1, T1), ("mdat", T1, T1))
     # A start date after --until: just that day.
     assert plan_windows(_query(start_date=T2), None, None, T1).windows == (("crdt", T1, T1),)
+
+
+def test_new_and_changed_records_are_tagged(
+    engine: Engine, queries: list[SavedQuery], stub: EutilsStub, client: EutilsClient
+) -> None:
+    catalogue = load_catalogue(bundled_dir("queries"))
+    assert catalogue is not None
+    first = run_monitoring(engine, queries, client, until=T1, catalogue=catalogue)
+    assert first.retagged == 4
+    b = get_article(engine, str(B.pmid))
+    assert b is not None
+    assert (b.is_trial, b.evidence_level) == (True, "rct")
+    grow(stub)
+    stub.today = T2
+    second = run_monitoring(engine, queries, client, until=T2, catalogue=catalogue)
+    assert second.retagged == 6  # 4 new, 2 changed; C and F keep their tags
+    assert run_monitoring(engine, queries, client, until=T2, catalogue=catalogue).retagged == 0
+    assert run_monitoring(engine, queries, client, until=T2).retagged is None
+
+
+def test_a_broken_catalogue_does_not_stop_monitoring(tmp_path: Path) -> None:
+    (tmp_path / "claims.toml").write_text("[[claim]]\nid = \n", encoding="utf-8")
+    assert load_catalogue(tmp_path) is None
+    assert load_catalogue(tmp_path / "elsewhere") is None
