@@ -91,9 +91,17 @@ def test_reading(query: str, tree: object) -> None:
 
 
 def test_nesting_to_any_depth() -> None:
-    depth = 400
+    depth = 5000  # well past Python's recursion limit: the parser keeps its own stack
     tree = parse("(" * depth + "pain[tiab]" + ")" * depth)
     assert tree == t("pain", "tiab")
+    alternating = "a"
+    for level in range(200):
+        alternating = f"x{level} {'OR' if level % 2 else 'AND'} ({alternating})"
+    deep = parse(alternating)
+    assert parse(to_query(deep)) == deep
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse("(" * depth + "pain")
+    assert caught.value.column == depth
     tree = parse("((a OR (b AND (c NOT (d OR (e))))))")
     assert tree == Or((t("a"), And((t("b"), Not(t("c"), Or((t("d"), t("e"))))))))
 

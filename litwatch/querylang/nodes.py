@@ -62,13 +62,14 @@ Node = Term | DateRange | And | Or | Not
 
 def walk(node: Node) -> Iterator[Node]:
     """Every node, depth first, left to right."""
-    yield node
-    if isinstance(node, And | Or):
-        for child in node.children:
-            yield from walk(child)
-    elif isinstance(node, Not):
-        yield from walk(node.left)
-        yield from walk(node.right)
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        yield item
+        if isinstance(item, And | Or):
+            stack.extend(reversed(item.children))
+        elif isinstance(item, Not):
+            stack.extend((item.right, item.left))
 
 
 def unknown_fields(node: Node) -> list[tuple[str, int]]:

@@ -48,34 +48,32 @@ class _Parser:
         return self.items[self.pos] if self.pos < len(self.items) else None
 
     def parse(self) -> Node:
-        return self._expression(None)
-
-    # -- expressions ------------------------------------------------------------
-
-    def _expression(self, opened: Token | None) -> Node:
+        """One pass, left to right; an explicit stack of open parentheses (no recursion,
+        so nesting depth is unlimited)."""
         combiner = _Combiner(self)
+        open_groups: list[tuple[Token, _Combiner]] = []
         while True:
             item = self.peek()
             if item is None:
-                if opened is not None:
+                if open_groups:
                     raise self.error(
-                        opened.column,
+                        open_groups[-1][0].column,
                         "unbalanced parenthesis: expected ')' to close this '('",
                     )
                 return combiner.finish(len(self.query) + 1)
+            self.pos += 1
             if isinstance(item, DateRange):
-                self.pos += 1
                 combiner.operand(item)
             elif item.kind is Kind.RPAREN:
-                if opened is None:
+                if not open_groups:
                     raise self.error(item.column, "unexpected ')': no '(' is open here")
-                self.pos += 1
-                return combiner.finish(item.column)
+                group = combiner.finish(item.column)
+                _, combiner = open_groups.pop()
+                combiner.operand(group)
             elif item.kind is Kind.LPAREN:
-                self.pos += 1
-                combiner.operand(self._expression(item))
+                open_groups.append((item, combiner))
+                combiner = _Combiner(self)
             elif item.kind is Kind.OP:
-                self.pos += 1
                 combiner.operator(item)
             elif item.kind is Kind.TAG:
                 raise self.error(item.column, f"field tag [{item.text}] must follow a search term")
@@ -84,6 +82,7 @@ class _Parser:
                     item.column, "':' must join two dates, as in 2020/01/01:2020/12/31[dp]"
                 )
             else:
+                self.pos -= 1
                 for part in self._segment():
                     if isinstance(part, Token):
                         combiner.operator(part)
