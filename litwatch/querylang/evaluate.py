@@ -19,6 +19,7 @@ from datetime import date
 from ..article import Article
 from . import fields
 from .clauses import (
+    AnyHeading,
     AuthorClause,
     Clause,
     DateClause,
@@ -29,13 +30,10 @@ from .clauses import (
     LanguageClause,
     MeshClause,
     Never,
-    ProximityClause,
     PublicationTypeClause,
     SubheadingClause,
     SubsetClause,
     SubstanceClause,
-    TextClause,
-    merge_alternatives,
 )
 from .dates import parse_date_value
 from .indexed import IndexedArticle
@@ -43,6 +41,7 @@ from .nodes import And, DateRange, Node, Not, Or, Term, to_query
 from .parser import FILTER_WORDS, parse
 from .textmatch import compile_text
 from .vocab import fold_heading, fold_name, publication_type_family, qualifier_name
+from .wordsearch import AnyText, ProximityClause, TextClause
 
 CAVEAT_LEFT_OUT = "left out of the evaluation (as if absent from the query)"
 CAVEAT_MESH = (
@@ -222,7 +221,7 @@ class _Compiler:
         if isinstance(node, And):
             return _AllOf([self.compile(child) for child in node.children])
         if isinstance(node, Or):
-            parts = merge_alternatives([self.compile(child) for child in node.children])
+            parts = _merge_alternatives([self.compile(child) for child in node.children])
             return parts[0] if len(parts) == 1 else _AnyOf(parts)
         if isinstance(node, Not):
             return _Without(self.compile(node.left), self.compile(node.right))
@@ -321,3 +320,23 @@ def _fold_value(text: str, *, key: bool = False) -> str:
     if stripped.endswith("*"):
         return fold(stripped.rstrip("*")) + "*"
     return fold(stripped)
+
+
+def _merge_alternatives(parts: list[Clause]) -> list[Clause]:
+    """OR-ed terms regrouped so that terms on the same fields are tested together."""
+    texts: dict[tuple[str, ...], list[TextClause]] = {}
+    headings: list[MeshClause] = []
+    others: list[Clause] = []
+    for part in parts:
+        if isinstance(part, TextClause) and part.proximity is None:
+            texts.setdefault(part.fields, []).append(part)
+        elif isinstance(part, MeshClause) and part.plain:
+            headings.append(part)
+        else:
+            others.append(part)
+    merged: list[Clause] = []
+    if headings:
+        merged.append(AnyHeading(headings) if len(headings) > 1 else headings[0])
+    for group in texts.values():
+        merged.append(AnyText(group) if len(group) > 1 else group[0])
+    return merged + others
