@@ -31,7 +31,13 @@ class TerminalIO:
     def key(self, prompt: str, choices: str) -> str:
         click.echo(f"{prompt} ", nl=False)
         while True:
-            char = click.getchar()
+            try:
+                char = click.getchar()
+            except OSError as exc:  # no terminal at all (cron, a pipe without /dev/tty)
+                click.echo()
+                raise click.ClickException(
+                    "the interactive loop needs a terminal: give PMIDs or --from-file"
+                ) from exc
             if char in ("", "\x04"):  # end of input: leave as if q was pressed
                 click.echo()
                 if "q" in choices:
