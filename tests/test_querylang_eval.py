@@ -130,7 +130,7 @@ CASES = [
     ("official[all]", True),  # ... but is by [all]
     ("smith", False),
     ("smith[all]", True),
-    # [tiab] includes author keywords (PubMed's definition since 2019)
+    # [tiab] includes author keywords, as PubMed defines it (title, abstract, other terms)
     ("antagonist[tiab]", True),
     ("antagonist[ti] OR antagonist[ab]", False),
     ("antagonist[ot]", True),

@@ -55,7 +55,7 @@ CAVEAT_SUBHEADING = (
 )
 CAVEAT_PT = (
     "[pt] includes narrower types only for clinical studies and trials "
-    "(randomized controlled trial under clinical trial ...) and systematic review under review"
+    "(randomized controlled trial under clinical trial ...); other types match themselves alone"
 )
 CAVEAT_UNTAGGED = (
     "untagged terms (and [tw], [all]) are matched as words in the title, abstract, MeSH "

@@ -7,6 +7,10 @@ PubMed accepts a field by its short tag (``[tiab]``), its full name
 
 ``kind`` says how a term under the field is matched (see ``evaluate.py``);
 ``sources`` names the ``IndexedArticle`` texts a word search looks in.
+[tiab] searches the title, the abstract and the author keywords, as PubMed's
+own description of the field has it ("title, collection title, abstract,
+other abstract and keywords").
+
 Fields whose data a PubMed record (as litwatch stores it) does not carry
 have kind ``"unsupported"``: their clauses parse, and evaluation ignores
 them and says so in ``Matcher.caveats``.

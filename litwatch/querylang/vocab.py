@@ -3,7 +3,7 @@
 - MeSH qualifier (subheading) abbreviations: ``su[sh]``, ``"Cryopreservation/lj"[mh]``.
 - The clinical-study branch of the Publication Type hierarchy, so that
   ``clinical trial[pt]`` finds randomized controlled trials as PubMed does
-  (only this branch and Review > Systematic Review; the rest is not exploded).
+  (only this branch; other types match themselves alone).
 - Language codes of PubMed records (``eng``) and the names searched (``english``).
 - Subset (``[sb]``) values a stored record can answer.
 """
@@ -124,7 +124,8 @@ def qualifier_name(key: str) -> str:
     return name.replace(" ", "") if name else key
 
 
-# Publication Type tree, clinical-study branch (MeSH V03.175) and Review > Systematic Review.
+# Publication Type tree, clinical-study branch only (MeSH V03.175): the branch litwatch's
+# trial detection leans on, and one whose shape is certain.
 _PT_CHILDREN = {
     "clinical study": ("adaptive clinical trial", "clinical trial", "observational study"),
     "clinical trial": (
@@ -138,7 +139,6 @@ _PT_CHILDREN = {
     "controlled clinical trial": ("randomized controlled trial",),
     "randomized controlled trial": ("equivalence trial", "pragmatic clinical trial"),
     "observational study": ("observational study veterinary",),
-    "review": ("systematic review",),
 }
 
 
