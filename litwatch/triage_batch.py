@@ -26,12 +26,15 @@ from .errors import InputError
 from .store._common import chunks
 from .triage import (
     Decision,
+    Event,
     Stance,
     TagAction,
+    last_decision,
     record_decision,
     record_note,
     record_stance,
     tag_article,
+    undo,
 )
 from .triage_log import ARTICLES, parse_decision, parse_stance, pmid_key
 
@@ -215,3 +218,20 @@ def _require_stored(engine: Engine, actions: Iterable[TriageAction]) -> None:
             raise InputError(
                 action.where, "not in the database", line=action.line, record=f"PMID {action.pmid}"
             )
+
+
+def undo_decisions(engine: Engine, pmids: Sequence[str], *, actor: str) -> list[Event]:
+    """Undo the decision in force on each PMID (by whoever made it), in one transaction.
+
+    Returns the undo events. A PMID with no decision in force is refused and
+    nothing is undone.
+    """
+    at = datetime.now(UTC)
+    undone: list[Event] = []
+    with write_tx(engine) as conn:
+        for pmid in pmids:
+            latest = last_decision(conn, pmid=pmid)
+            if latest is None:
+                raise InputError("command line", "has no decision to undo", record=f"PMID {pmid}")
+            undone.append(undo(conn, latest.id, actor=actor, now=at))
+    return undone

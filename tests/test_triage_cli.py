@@ -287,3 +287,23 @@ def test_claims_are_checked_against_the_catalogue(
         1,
         {"neutral": 1},
     )
+
+
+def test_undo_on_pmids_restores_the_decision_before(setup: tuple[str, Path, Engine]) -> None:
+    engine = setup[2]
+    record_decision(engine, "11", "maybe", actor="ana", now=T0)
+    record_decision(engine, "11", "exclude", actor="ben", reason="animal only", now=T0)
+    record_decision(engine, "12", "include", actor="ana", now=T0)
+    result = invoke(setup, "triage", "11", "12", "--undo")
+    assert result.exit_code == 0, result.output
+    assert [line.split(": ", 1)[1] for line in result.stdout.splitlines()] == [
+        "undo #2: exclude → maybe",
+        "undo #3: include → untriaged",
+    ]
+    assert current(engine) == {"11": ("maybe", None, "ana")}
+    assert history(engine, "11")[-1].actor == "Zoë"
+
+    nothing = invoke(setup, "triage", "12", "13", "--undo")
+    assert nothing.exit_code == 1
+    assert "PMID 12: has no decision to undo" in nothing.output
+    assert invoke(setup, "triage", "--undo").exit_code == 2

@@ -14,7 +14,13 @@ from ..claims_report import load_claims
 from ..export import DECISION_FILTERS, FORMATS, export_records, write_export
 from ..models import DECISIONS, STANCES
 from ..triage import default_actor, history, triage_states
-from ..triage_batch import TriageAction, apply_actions, make_action, read_actions
+from ..triage_batch import (
+    TriageAction,
+    apply_actions,
+    make_action,
+    read_actions,
+    undo_decisions,
+)
 from ..triage_session import ClaimChoice, TriageSession
 from . import cli
 from .context import AppContext
@@ -63,6 +69,7 @@ class TerminalIO:
 @click.option("--stance", type=click.Choice(STANCES), help="The article's stance on --claim.")
 @click.option("--tag", help="Add a curator tag (a claim id).")
 @click.option("--untag", help="Remove a curator tag.")
+@click.option("--undo", "undo_last", is_flag=True, help="Undo the decision in force on each PMID.")
 @click.option("--by", "actor", help="Who is triaging (default: settings' curator, then login).")
 @click.option(
     "--from-file",
@@ -80,6 +87,7 @@ def triage_command(
     stance: str | None,
     tag: str | None,
     untag: str | None,
+    undo_last: bool,
     actor: str | None,
     from_file: Path | None,
 ) -> None:
@@ -92,18 +100,25 @@ def triage_command(
     decision, o open in the browser, ? help, q quit. Every decision is saved
     at once.
 
-    With PMIDs, records the given decision / note / stance / tag on each; with
-    --from-file, every row of the CSV. Everything is checked first, then
+    With PMIDs, records the given decision / note / stance / tag on each (or,
+    with --undo, undoes the decision in force on each); with --from-file,
+    every row of the CSV. Everything is checked first, then
     written in one transaction: a bad PMID or value changes nothing.
     """
     who = default_actor(actor or app.settings.curator)
     catalogue = load_claims(app.settings.queries_dir / "claims.toml")
     known = {c.id for c in catalogue.claims} if catalogue is not None else None
-    action_options = (decision, reason, note, claim_id, stance, tag, untag)
+    action_options = (decision, reason, note, claim_id, stance, tag, untag, undo_last)
     if from_file is not None:
         if pmids or any(action_options):
             raise click.UsageError("--from-file takes no PMIDs or action options")
         _apply(app, read_actions(from_file, known_claims=known), who, str(from_file))
+        return
+    if undo_last:
+        if not pmids or any(action_options[:-1]):
+            raise click.UsageError("--undo takes PMIDs and no other action")
+        for event in undo_decisions(app.engine, pmids, actor=who):
+            click.echo(f"PMID {event.pmid}: {event.describe()}")
         return
     if pmids:
         actions = [
