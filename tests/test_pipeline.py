@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -285,3 +286,23 @@ def test_a_broken_catalogue_does_not_stop_monitoring(tmp_path: Path) -> None:
     (tmp_path / "claims.toml").write_text("[[claim]]\nid = \n", encoding="utf-8")
     assert load_catalogue(tmp_path) is None
     assert load_catalogue(tmp_path / "elsewhere") is None
+
+
+def test_a_second_worker_started_mid_run_skips_the_windows_in_progress(
+    engine: Engine, queries: list[SavedQuery], stub: EutilsStub, client: EutilsClient
+) -> None:
+    others: list[Any] = []
+
+    def start_another_worker(event: ProgressEvent) -> None:
+        if event.stage == "search" and event.done == 1 and not others:
+            with client_for(stub) as second_client:
+                others.append(run_monitoring(engine, queries, second_client, until=T1))
+
+    first = run_monitoring(engine, queries, client, until=T1, progress=start_another_worker)
+    (second,) = others
+    assert first.ok
+    assert second.skipped == ["crps", "dystonia"]
+    assert second.requests == 0
+    # Each window was searched and fetched once.
+    assert len(list_searches(engine)) == 2
+    assert sorted(fetched_pmids(stub)) == sorted(pmids(A, B, C, F))
