@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from litwatch.article import AbstractSection, Article
 from litwatch.errors import QuerySyntaxError
 from litwatch.querylang import (
     And,
     DateRange,
+    IndexedArticle,
     Not,
     Or,
     Term,
+    compile_query,
     lookup,
     parse,
     to_query,
@@ -221,6 +226,7 @@ ERRORS = [
     ("a[ti", 2, "unterminated field tag"),
     ("a[tiab:~1) AND b", 10, "expected ']' but found ')'"),
     ("a ] b", 3, "unexpected ']'"),
+    ("a[ti+ab]", 5, "unexpected character in [ti: expected ']' but found '+'"),
     ('"back pain', 1, "unterminated quoted phrase"),
     ('x AND ""', 7, "empty quoted phrase"),
     ("[ti]", 1, "must follow a search term"),
@@ -252,3 +258,33 @@ def test_syntax_error_names_column_and_expectation(query: str, column: int, mess
     assert message in caught.value.message
     assert caught.value.query == query
     assert str(caught.value).startswith(f"column {column}: ")
+
+
+def test_any_text_parses_or_fails_with_a_column_never_otherwise() -> None:
+    """Random queries from the syntax's own pieces: a tree that round-trips and evaluates,
+    or a QuerySyntaxError pointing inside the text; no other outcome."""
+    pieces = [
+        *("a", "pain", "back pain", "2020", "2020/01/01", "last 3 days", "foo", "#"),
+        *('"', "“", "(", ")", "[", "]", ":", "~2", "noexp", "*", "-", "/", "'", " ", " "),
+        *("AND", "OR", "NOT", "and", "or", "not", "ti", "tiab", "mh", "dp", "sb", "au", "pt"),
+    ]
+    doc = IndexedArticle.from_article(
+        Article(pmid="1", title="Back pain", abstract=(AbstractSection("a 2020", ""),))
+    )
+    rng = random.Random(20240601)
+    outcomes = {"parsed": 0, "error": 0}
+    for _ in range(3000):
+        query = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        try:
+            tree = parse(query)
+        except QuerySyntaxError as exc:
+            column = exc.column
+            outcomes["error"] += 1
+            assert 1 <= column <= len(query) + 1, query
+            continue
+        assert parse(to_query(tree)) == tree, query
+        matcher = compile_query(tree)
+        assert isinstance(matcher.matches(doc), bool)
+        assert isinstance(matcher.explain(doc), list)
+        outcomes["parsed"] += 1
+    assert min(outcomes.values()) > 500

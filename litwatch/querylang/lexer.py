@@ -83,10 +83,9 @@ def _read_tag(query: str, start: int, tokens: list[Token]) -> int:
     while i < len(query) and query[i] != "]":
         if not _TAG_CHAR.match(query[i]):
             shown = query[start:i]
+            what = "unterminated field tag" if query[i] in '()[]"' else "unexpected character in"
             raise QuerySyntaxError(
-                query,
-                i + 1,
-                f"unterminated field tag {shown}: expected ']' but found {query[i]!r}",
+                query, i + 1, f"{what} {shown}: expected ']' but found {query[i]!r}"
             )
         i += 1
     if i >= len(query):
