@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,25 @@ def test_queries_check_remote_shows_counts_translation_and_dropped_phrases(
     (line,) = [x for x in typo.stdout.splitlines() if "PhraseNotFound" in x]
     assert line.startswith(f"{Path('queries') / 'typo.toml'}:2: PubMed: PhraseNotFound")
     assert "fleeglecramp" in line
+
+
+def test_run_sends_the_digests_that_are_due(
+    sqlite_url: str, stub: EutilsStub, workdir: Path
+) -> None:
+    shutil.copy(bundled_dir("queries") / "claims.toml", workdir / "queries" / "claims.toml")
+    first = invoke(["run", "--until", T1.isoformat(), "--json"], db_url=sqlite_url, stub=stub)
+    assert first.exit_code == 0, first.output
+    summary = as_json(first)
+    assert summary["totals"]["retagged"] == 4  # tagged with the catalogue beside the queries
+    (digest,) = summary["digests"]
+    assert (digest["name"], digest["status"]) == ("weekly", "sent")  # B is a new trial
+    assert len(list((workdir / "outbox").glob("*.eml"))) == 1
+    # Sent: not due again this week.
+    again = invoke(
+        ["run", "--all", "--until", T1.isoformat(), "--json"], db_url=sqlite_url, stub=stub
+    )
+    assert as_json(again)["digests"] == []
+    quiet = invoke(
+        ["run", "--all", "--no-digest", "--until", T1.isoformat()], db_url=sqlite_url, stub=stub
+    )
+    assert "digest" not in quiet.stdout

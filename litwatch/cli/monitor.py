@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..digest import SendResult, send_due
 from ..errors import ConfigError, EutilsError
 from ..eutils import EutilsClient, client_from_settings
 from ..pipeline import ProgressCallback, ProgressEvent, is_query_due, load_catalogue
@@ -47,6 +48,9 @@ DAY = click.DateTime(formats=["%Y-%m-%d"])
 @click.option(
     "--dry-run", is_flag=True, help="Search and report what would be fetched; store nothing."
 )
+@click.option(
+    "--no-digest", is_flag=True, help="Do not send the digests that are due after the run."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.pass_obj
 def run_command(
@@ -55,11 +59,14 @@ def run_command(
     run_all: bool,
     until: datetime | None,
     dry_run: bool,
+    no_digest: bool,
     as_json: bool,
 ) -> None:
-    """Run the saved queries once: search, fetch what is new or changed, store, record.
+    """Run the saved queries once: search, fetch what is new or changed, store, record;
+    then send the digests that are due.
 
-    Exits with status 1 when any query failed (its windows are retried next run).
+    Exits with status 1 when any query failed (its windows are retried next run) or a
+    digest could not be delivered (it is retried next run).
     """
     settings = app.settings
     folder = _load(settings.queries_dir)
@@ -83,12 +90,22 @@ def run_command(
             catalogue=catalogue,
             progress=progress,
         )
+    digests = [] if dry_run or no_digest else _send_due_digests(app)
     if as_json:
-        click.echo(dump_json(summary.to_dict()))
+        click.echo(dump_json(summary.to_dict() | {"digests": [d.to_dict() for d in digests]}))
     else:
         _print_summary(summary)
-    if summary.failed or folder.problems:
+        for result in digests:
+            click.echo(f"digest {result.name}: {result.status} ({result.reason})")
+    digest_failed = any(d.status == "failed" for d in digests)
+    if summary.failed or folder.problems or digest_failed:
         raise click.exceptions.Exit(1)
+
+
+def _send_due_digests(app: AppContext) -> list[SendResult]:
+    """Due digests, after the monitoring they report on (as ``litwatch serve`` does)."""
+    results = send_due(app.engine, app.settings, now=datetime.now(UTC))
+    return [r for r in results if r.status != "not-due"]
 
 
 def _load(folder: Path) -> QueryFolder:
