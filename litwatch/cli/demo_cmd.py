@@ -44,7 +44,11 @@ def _week_line(week: DemoWeek) -> str:
     help="Working folder for the demo (made, or refreshed if an earlier demo made it).",
 )
 @click.option(
-    "--weeks", type=click.IntRange(min=1, max=52), default=DEFAULT_WEEKS, show_default=True
+    "--weeks",
+    type=click.IntRange(min=1, max=52),
+    default=DEFAULT_WEEKS,
+    show_default=True,
+    help="How many weekly runs, ending with the corpus's last week.",
 )
 def demo(folder: Path, weeks: int) -> None:
     """Run litwatch offline on the bundled sample corpus: weekly runs, digests to an outbox.

@@ -91,7 +91,13 @@ def send(app: AppContext, name: str | None, force: bool) -> None:
 
 @digest.command("list")
 @click.option("--name", help="Only this digest.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Show at most this many digests.",
+)
 @output_options
 @click.pass_obj
 def list_digests(app: AppContext, name: str | None, limit: int, output_format: str | None) -> None:
