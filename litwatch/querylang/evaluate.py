@@ -58,9 +58,10 @@ CAVEAT_PT = (
     "(randomized controlled trial under clinical trial ...); other types match themselves alone"
 )
 CAVEAT_UNTAGGED = (
-    "untagged terms (and [tw], [all]) are matched as words in the title, abstract, MeSH "
-    "headings, keywords, publication types and substance names; PubMed's automatic term "
-    "mapping (to MeSH headings, with explosion, and to synonyms) is not applied"
+    "untagged terms and [tw] are matched as words in the title, abstract, MeSH headings, "
+    "keywords, publication types and substance names ([all] adds journal, authors and "
+    "affiliations); PubMed's automatic term mapping (to MeSH headings, with explosion, "
+    "and to synonyms) is not applied"
 )
 CAVEAT_EVERYTHING = (
     "nothing in this query can be evaluated on a stored record: it matches every record"

@@ -142,7 +142,7 @@ class _Parser:
         return self._tagged(text, True, atom.column, tag)
 
     def _tagged(self, text: str, quoted: bool, column: int, tag: Token) -> Term:
-        key, noexp, proximity = self._read_tag(tag)
+        key, noexp, proximity = read_tag(self.query, tag)
         spec = fields.lookup(key)
         if spec is not None and spec.kind == "date":
             try:
@@ -159,9 +159,6 @@ class _Parser:
             column=column,
             tag_column=tag.column,
         )
-
-    def _read_tag(self, tag: Token) -> tuple[str, bool, int | None]:
-        return read_tag(self.query, tag)
 
 
 def read_tag(query: str, tag: Token) -> tuple[str, bool, int | None]:
