@@ -15,10 +15,12 @@ from .dates import DateValue, Period, resolve
 from .fields import AUTHOR
 from .indexed import IndexedArticle, IndexedHeading
 from .vocab import (
+    LANGUAGES,
     SUBSET_BOOKS,
     SUBSET_HAS_ABSTRACT,
     SUBSET_PMC,
     SUBSET_STATUSES,
+    fold_heading,
     fold_name,
 )
 
@@ -182,7 +184,13 @@ class SubstanceClause(ValueClause):
 
 class LanguageClause(ValueClause):
     def candidates(self, doc: IndexedArticle) -> list[tuple[str, str]]:
-        return [(lang, lang) for lang in sorted(doc.languages)]
+        found = []
+        for code in doc.article.languages:
+            folded = fold_heading(code)
+            found.append((folded, code))
+            if folded in LANGUAGES:
+                found.append((LANGUAGES[folded], code))
+        return found
 
 
 class JournalClause(ValueClause):
@@ -197,7 +205,7 @@ class IdentifierClause(ValueClause):
         self.key = key
 
     def candidates(self, doc: IndexedArticle) -> list[tuple[str, str]]:
-        return [(v, v) for v in sorted(doc.identifiers.get(self.key, ()))]
+        return list(doc.identifiers.get(self.key, ()))
 
 
 _AUTHOR_SOURCE = (AUTHOR,)

@@ -21,7 +21,7 @@ from ..article import Article
 from . import sources
 from .dates import Period, parse_date_value
 from .textmatch import fold_search
-from .vocab import LANGUAGES, fold_heading, fold_name
+from .vocab import fold_heading, fold_name
 
 SEPARATOR = "|"
 _stem = itemgetter(slice(None, 4))  # shorter words give shorter keys, which never match
@@ -56,7 +56,6 @@ class IndexedArticle:
         "_headings",
         "_identifiers",
         "_joined",
-        "_languages",
         "_publication_types",
         "_stems",
         "_substances",
@@ -79,9 +78,8 @@ class IndexedArticle:
         self._heading_names: frozenset[str] | None = None
         self._publication_types: tuple[str, ...] | None = None
         self._substances: tuple[str, ...] | None = None
-        self._languages: frozenset[str] | None = None
         self._authors: tuple[IndexedAuthor, ...] | None = None
-        self._identifiers: dict[str, frozenset[str]] | None = None
+        self._identifiers: dict[str, tuple[tuple[str, str], ...]] | None = None
         self._dates: dict[str, Period | None] | None = None
 
     @classmethod
@@ -194,17 +192,6 @@ class IndexedArticle:
         return self._substances
 
     @property
-    def languages(self) -> frozenset[str]:
-        """Language codes and names: ``eng`` and ``english``."""
-        if self._languages is None:
-            found: set[str] = set()
-            for code in self.article.languages:
-                folded = fold_heading(code)
-                found.update((folded, LANGUAGES.get(folded, folded)))
-            self._languages = frozenset(found)
-        return self._languages
-
-    @property
     def authors(self) -> tuple[IndexedAuthor, ...]:
         if self._authors is None:
             self._authors = tuple(
@@ -220,7 +207,7 @@ class IndexedArticle:
         return self._authors
 
     @property
-    def identifiers(self) -> dict[str, frozenset[str]]:
+    def identifiers(self) -> dict[str, tuple[tuple[str, str], ...]]:
         if self._identifiers is None:
             self._identifiers = _identifiers(self.article)
         return self._identifiers
@@ -232,27 +219,28 @@ class IndexedArticle:
         return self._dates
 
 
-def _identifiers(article: Article) -> dict[str, frozenset[str]]:
-    def folded(*values: str | None) -> frozenset[str]:
-        return frozenset(fold_search(v) for v in values if v and fold_search(v))
+def _identifiers(article: Article) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each kind of identifier: (folded value, value as the record has it)."""
+
+    def pairs(*values: str | None) -> tuple[tuple[str, str], ...]:
+        found = ((fold_search(v), v) for v in values if v)
+        return tuple((folded, v) for folded, v in found if folded)
 
     pages = article.pages or ""
-    first_page = pages.split("-")[0].strip() if pages else None
     pmcid = article.pmcid or ""
-    orcids = [a.orcid.rsplit("/", 1)[-1] for a in article.authors if a.orcid]
+    registry = article.registry_ids
     return {
-        "pmid": folded(article.pmid),
-        "doi": folded(article.doi),
-        "ids": folded(article.doi, article.pii, pmcid, pmcid.upper().removeprefix("PMC") or None),
-        "si": folded(
-            *(r.accession for r in article.registry_ids),
-            *(f"{r.registry}/{r.accession}" for r in article.registry_ids),
+        "pmid": pairs(article.pmid),
+        "doi": pairs(article.doi),
+        "ids": pairs(article.doi, article.pii, pmcid, pmcid.upper().removeprefix("PMC") or None),
+        "si": pairs(
+            *(r.accession for r in registry), *(f"{r.registry}/{r.accession}" for r in registry)
         ),
-        "orcid": folded(*orcids),
-        "volume": folded(article.volume),
-        "issue": folded(article.issue),
-        "pages": folded(pages, first_page),
-        "issn": folded(article.issn),
+        "orcid": pairs(*(a.orcid.rsplit("/", 1)[-1] for a in article.authors if a.orcid)),
+        "volume": pairs(article.volume),
+        "issue": pairs(article.issue),
+        "pages": pairs(pages, pages.split("-")[0].strip() or None),
+        "issn": pairs(article.issn),
     }
 
 
