@@ -338,6 +338,21 @@ def test_explain_words_across_punctuation_and_in_keywords() -> None:
     ]
 
 
+def test_explain_shows_values_as_the_record_has_them() -> None:
+    hits = compile_query(
+        "english[la] AND 10.1002/mds.29999[doi] AND nct02149199[si] AND mov disord[ta] "
+        "AND obrien j[au] AND medline[sb]"
+    ).explain(DOC)
+    assert hits == [
+        Hit("language", "la", "english", "eng"),
+        Hit("doi", "doi", "10.1002/mds.29999", "10.1002/MDS.29999"),
+        Hit("secondary_id", "si", "nct02149199", "NCT02149199"),
+        Hit("journal", "ta", "mov disord", "Mov Disord"),
+        Hit("author", "au", "obrien j", "O'Brien JC"),
+        Hit("status", "sb", "medline", "MEDLINE"),
+    ]
+
+
 def test_explain_is_empty_when_the_record_does_not_match() -> None:
     assert compile_query("ketamine AND aspirin").explain(DOC) == []
     assert compile_query("ketamine NOT dystonia").explain(DOC) == []
