@@ -3,7 +3,9 @@
 Each searchable text is folded (lower case, accents and punctuation away,
 ``textmatch.fold_search``) into one string per field, padded with spaces, with
 `` | `` between separate values (two MeSH headings, two keywords) so that a
-phrase never runs from one value into the next.
+phrase never runs from one value into the next. Alongside: the set of words
+of each group of fields searched together, and the first four letters of
+each word (truncated terms look there before scanning any text).
 
 Everything is computed on first use and kept: a record is folded once however
 many rules run over it, and a field no rule asks about (affiliations, say) is

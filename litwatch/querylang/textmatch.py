@@ -7,9 +7,10 @@ Words of one query word joined by a hyphen or other punctuation may also be
 written together in the record: ``day-case`` finds ``day case``, ``day-case``
 and ``daycase``. ``*`` matches any ending (``randomi*``), also inside quotes.
 
-A term compiles to the cheapest test that answers it: set membership for one
-word, a substring test for a plain phrase, a regex (word-bounded, anchored on
-its literal start so the regex engine can skip ahead) otherwise.
+A term compiles to a ``TextPattern``: a substring of the padded folded text
+that decides alone (`` pain ``, `` pain`` for ``pain*``, `` back pain ``), or a
+word-bounded regex behind a literal quick-rejection test (hyphen joins, ``*``
+inside a word). ``wordsearch.WordSearch`` decides which records need either.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ _APOSTROPHES = frozenset("'\u2018\u2019\u02bc")
 
 
 def _special_characters() -> dict[str, str]:
-    """Non-ASCII characters fold_text would drop silently, joining the words around them."""
+    """How some non-ASCII characters fold: punctuation, spaces and symbols that
+    ``fold_text`` would drop silently (joining the words around them) become word
+    breaks; curly apostrophes vanish; Greek letters are spelt out."""
     table: dict[str, str] = dict.fromkeys(_APOSTROPHES - {"'"}, "")
     for upper_or_lower in (_GREEK, {k.upper(): v for k, v in _GREEK.items() if k != "ς"}):
         table.update(upper_or_lower)
