@@ -147,13 +147,13 @@ def _crash_and_rerun(db_url: str, setup: dict[str, Any], kill_after: int) -> Non
         engine.dispose()
 
 
-@pytest.mark.parametrize("kill_after", [1, 3, 5, 7, 9, REQUESTS_IN_RUN_2])
+@pytest.mark.parametrize("kill_after", [1, 4, 7, REQUESTS_IN_RUN_2])
 def test_kill_then_rerun_on_sqlite(sqlite_url: str, setup: dict[str, Any], kill_after: int) -> None:
     _crash_and_rerun(sqlite_url, setup, kill_after)
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("kill_after", [2, 6, REQUESTS_IN_RUN_2])
+@pytest.mark.parametrize("kill_after", [3, 8])
 def test_kill_then_rerun_on_postgresql(
     postgres_url: str, setup: dict[str, Any], kill_after: int
 ) -> None:
