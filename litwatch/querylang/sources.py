@@ -7,7 +7,9 @@ the folded text back to the words as the record has them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from ..article import Article
 from . import fields as f
@@ -64,8 +66,21 @@ def word_folder(source: str) -> Callable[[str], list[str]]:
     return heading_words if source in STRUCTURED else fold_words
 
 
-def word_spans(text: str) -> list[tuple[int, int]]:
-    """Start and end offsets in ``text`` of each word ``fold_search`` makes of it."""
+# An ASCII word as fold_search sees it: letters and digits, apostrophes inside or
+# after it dropped (so kept in the span), anything else a break.
+_ASCII_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9']*")
+
+
+@lru_cache(maxsize=4096)
+def word_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Start and end offsets in ``text`` of each word ``fold_search`` makes of it.
+
+    Explanations ask this once per matched term, and the tagger explains
+    several terms per abstract: ASCII text (nearly all of PubMed) takes a
+    regex, and the result is kept for the next term in the same text.
+    """
+    if text.isascii():
+        return tuple(m.span() for m in _ASCII_WORD.finditer(text))
     spans: list[tuple[int, int]] = []
     start: int | None = None
     end = 0
@@ -83,7 +98,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
             end = index + 1  # a dropped accent or apostrophe inside a word
     if start is not None:
         spans.append((start, end))
-    return spans
+    return tuple(spans)
 
 
 def original_words(text: str, first: int, count: int) -> str:
