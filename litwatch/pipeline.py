@@ -41,7 +41,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -54,11 +54,10 @@ from .errors import LitwatchError, LockHeld
 from .eutils import EutilsClient, FetchedBatch
 from .locks import LockLost, RunLock, acquire, default_owner
 from .queries import CLAIMS_FILE, SavedQuery
+from .query_windows import WindowPlan, plan_windows
 from .run_summary import QueryOutcome, RunSummary, WindowOutcome
-from .schedules import is_due
 from .store import mark_deleted, save_articles, stored_versions
 from .store.ledger import (
-    QueryProgress,
     article_ids,
     close_interrupted,
     fail_running,
@@ -96,39 +95,8 @@ class Stopped(LitwatchError):
     """The run was asked to stop (worker shutdown) before its windows were stored."""
 
 
-@dataclass(frozen=True)
-class WindowPlan:
-    fresh: bool  # searches from start_date; stored hits are fetched again (may be stale)
-    windows: tuple[tuple[str, date, date], ...]  # (date field, first day, last day)
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def plan_windows(
-    query: SavedQuery, progress: QueryProgress | None, previous_term: str | None, until: date
-) -> WindowPlan:
-    """The windows a query searches next, from how far it got and what it searched last."""
-    term_changed = previous_term is not None and previous_term != query.term_sent
-    if progress is None or progress.watermark is None or term_changed:
-        return WindowPlan(True, (("crdt", min(query.start_date, until), until),))
-    crdt_start = progress.watermark - timedelta(days=query.lookback_days)
-    mdat_start = progress.mdat_watermark or progress.watermark
-    return WindowPlan(
-        False,
-        (
-            ("crdt", min(crdt_start, until), until),
-            ("mdat", min(mdat_start, until), until),
-        ),
-    )
-
-
-def is_query_due(query: SavedQuery, progress: QueryProgress | None, now: datetime) -> bool:
-    """Due: never ran, its last run failed, or its schedule came round since its last run."""
-    if progress is None or progress.last_status != "ok" or progress.last_run_at is None:
-        return True
-    return is_due(query.schedule, progress.last_run_at, now)
 
 
 @dataclass

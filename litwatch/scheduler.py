@@ -41,8 +41,9 @@ from .claims import Catalogue
 from .config import Settings
 from .errors import LitwatchError
 from .eutils import EutilsClient, client_from_settings
-from .pipeline import Stopped, is_query_due, run_monitoring
+from .pipeline import Stopped, run_monitoring
 from .queries import SavedQuery, load_queries
+from .query_windows import is_query_due
 from .schedules import parse_schedule
 from .store.ledger import all_progress
 

@@ -38,8 +38,9 @@ from stub_scenario import (
 
 from litwatch.eutils import EutilsClient
 from litwatch.locks import hold_lock
-from litwatch.pipeline import ProgressEvent, load_catalogue, plan_windows, run_monitoring
+from litwatch.pipeline import ProgressEvent, load_catalogue, run_monitoring
 from litwatch.queries import SavedQuery
+from litwatch.query_windows import plan_windows
 from litwatch.resources import bundled_dir
 from litwatch.store import get_article
 from litwatch.store.ledger import QueryProgress, get_progress, hit_pmids, list_searches

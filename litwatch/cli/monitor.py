@@ -17,9 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..digest import SendResult, send_due
 from ..errors import ConfigError, EutilsError
 from ..eutils import EutilsClient, client_from_settings
-from ..pipeline import ProgressCallback, ProgressEvent, is_query_due, load_catalogue
+from ..pipeline import ProgressCallback, ProgressEvent, load_catalogue
 from ..pipeline import run_monitoring as run_pass
 from ..queries import QueryFolder, SavedQuery, describe, load_queries
+from ..query_windows import is_query_due
 from ..run_summary import RunSummary
 from ..search_log import search_log
 from ..store.ledger import all_progress, list_searches
