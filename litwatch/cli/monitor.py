@@ -220,15 +220,12 @@ def runs_command(
             "id": r.id,
             "started": r.started_at.strftime("%Y-%m-%d %H:%M"),
             "query": r.query_name,
-            "field": r.date_field,
-            "window": f"{r.window_start.isoformat()}..{r.window_end.isoformat()}",
+            "window": f"{r.date_field} {r.window_start.isoformat()}..{r.window_end.isoformat()}",
             "count": r.count,
             "new": r.new_count,
             "known": r.known_count,
             "updated": r.updated_count,
-            "requests": r.request_count,
-            "status": r.status,
-            "error": r.error,
+            "status": r.status if r.error is None else f"{r.status}: {r.error}",
         }
         for r in records
     ]
