@@ -152,20 +152,23 @@ _REGISTRY_BANKS = frozenset(
         "jrct",
     }
 )
-# Registry numbers as written in abstracts; each gives the canonical form.
-_REGISTRY_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bNCT\s?(\d{8})\b", re.I), "NCT{}"),
-    (re.compile(r"\bISRCTN\s?(\d{8})\b", re.I), "ISRCTN{}"),
-    (re.compile(r"\bACTRN\s?(\d{14})\b", re.I), "ACTRN{}"),
-    (re.compile(r"\bDRKS\s?(\d{8})\b", re.I), "DRKS{}"),
-    (re.compile(r"\b(ChiCTR(?:-[A-Z]{2,4})*-?\d{6,})\b"), "{}"),
-    (re.compile(r"\b(CTRI/\d{4}/\d{2,3}/\d{6})\b", re.I), "{}"),
-    (re.compile(r"\b(JPRN-[A-Za-z]+\d+|jRCT[a-z]?\d{7,}|UMIN\d{9})\b"), "{}"),
-    (re.compile(r"\bEudraCT\b[^0-9]{0,20}(\d{4}-\d{6}-\d{2})\b", re.I), "EudraCT {}"),
+# Registry numbers as written in abstracts: (lower-case markers, one of which the
+# text must contain for the pattern to be tried, pattern, canonical form).
+_REGISTRY_PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+    (("nct",), re.compile(r"\bNCT\s?(\d{8})\b", re.I), "NCT{}"),
+    (("isrctn",), re.compile(r"\bISRCTN\s?(\d{8})\b", re.I), "ISRCTN{}"),
+    (("actrn",), re.compile(r"\bACTRN\s?(\d{14})\b", re.I), "ACTRN{}"),
+    (("drks",), re.compile(r"\bDRKS\s?(\d{8})\b", re.I), "DRKS{}"),
+    (("chictr",), re.compile(r"\b(ChiCTR(?:-[A-Z]{2,4})*-?\d{6,})\b"), "{}"),
+    (("ctri/",), re.compile(r"\b(CTRI/\d{4}/\d{2,3}/\d{6})\b", re.I), "{}"),
+    (
+        ("jprn", "jrct", "umin"),
+        re.compile(r"\b(JPRN-[A-Za-z]+\d+|jRCT[a-z]?\d{7,}|UMIN\d{9})\b"),
+        "{}",
+    ),
+    (("eudract",), re.compile(r"\bEudraCT\b[^0-9]{0,20}(\d{4}-\d{6}-\d{2})\b", re.I), "EudraCT {}"),
 )
 _EUDRACT_NUMBER = re.compile(r"^\d{4}-\d{6}-\d{2}$")
-# One pass to tell whether a text names any registry at all (most do not).
-_ANY_REGISTRY = re.compile(r"NCT|ISRCTN|ACTRN|DRKS|ChiCTR|CTRI/|JPRN|jRCT|UMIN|EudraCT", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,8 +252,8 @@ def evidence_level(article: Article) -> tuple[str, str]:
     mesh = {m.descriptor.strip().lower() for m in article.mesh}
 
     def typed(names: frozenset[str]) -> str | None:
-        found = sorted(types[n] for n in names if n in types)
-        return f"publication type {found[0]}" if found else None
+        found = names.intersection(types)
+        return f"publication type {types[min(found)]}" if found else None
 
     title = article.title
     for level, names in (("rct", _RCT), ("trial-protocol", _PROTOCOL)):
@@ -306,11 +309,11 @@ def registry_ids(article: Article) -> tuple[str, ...]:
             accession = f"EudraCT {accession}"
         found.setdefault(_canonical(accession), None)
     text = f"{article.title}\n{article.abstract_text}"
-    if not _ANY_REGISTRY.search(text):
-        return tuple(found)
-    for pattern, template in _REGISTRY_PATTERNS:
-        for match in pattern.finditer(text):
-            found.setdefault(_canonical(template.format(match.group(1))), None)
+    lowered = text.lower()
+    for markers, pattern, template in _REGISTRY_PATTERNS:
+        if any(marker in lowered for marker in markers):
+            for match in pattern.finditer(text):
+                found.setdefault(_canonical(template.format(match.group(1))), None)
     return tuple(found)
 
 
