@@ -7,6 +7,7 @@ Terms on the same fields OR-ed together are tested as one ``AnyText``; see
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from .clauses import Clause, Hit
 from .indexed import STEM, IndexedArticle
@@ -93,7 +94,7 @@ class TextClause(WordSearch):
         return found
 
     def _match_in(self, field: str, original: str) -> str | None:
-        folded = folder(field)(original)
+        folded = _folded(field, original)
         if not folded:
             return None
         if self.proximity is not None:
@@ -116,6 +117,12 @@ class ProximityClause(TextClause):
         units, distance = self.pattern.units, self.proximity
         assert distance is not None
         return any(within(doc.values(f), units, distance) for f in self.fields)
+
+
+@lru_cache(maxsize=4096)
+def _folded(field: str, original: str) -> str:
+    """A value folded for explaining, kept: every term of every rule looks at the same texts."""
+    return folder(field)(original)
 
 
 def _original(field: str, original: str, folded: str, first: int, count: int) -> str:
