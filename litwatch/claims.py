@@ -85,6 +85,11 @@ class Catalogue:
     claims: tuple[Claim, ...]
     content_hash: str
     path: Path | None = None
+    # id -> claim, filled in once: the tagger looks claims and parents up per record.
+    _by_id: dict[str, Claim] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {c.id: c for c in self.claims})
 
     def __iter__(self) -> Iterator[Claim]:
         return iter(self.claims)
@@ -97,13 +102,13 @@ class Catalogue:
         return tuple(c.id for c in self.claims)
 
     def get(self, claim_id: str) -> Claim:
-        for claim in self.claims:
-            if claim.id == claim_id:
-                return claim
-        raise ConfigError(self.path or "claims.toml", f"no claim with id {claim_id!r}")
+        claim = self._by_id.get(claim_id)
+        if claim is None:
+            raise ConfigError(self.path or "claims.toml", f"no claim with id {claim_id!r}")
+        return claim
 
     def find(self, claim_id: str) -> Claim | None:
-        return next((c for c in self.claims if c.id == claim_id), None)
+        return self._by_id.get(claim_id)
 
     def ancestors(self, claim_id: str) -> tuple[str, ...]:
         """Parent, grandparent ... of a claim (nearest first)."""
