@@ -1,0 +1,137 @@
+"""Tagging: how right (per claim, on the sample corpus) and how fast (``tags recompute``).
+
+    .venv/bin/python benchmarks/tagging.py [-n 100000] [--db URL] [--skip-speed]
+
+1. Precision and recall per claim over the bundled sample corpus (latest
+   version of each record) against tests/data/sample_expectations.toml, the
+   table written by hand before the tagger ran. Evidence level and trial flag
+   accuracy too.
+2. ``tags recompute`` speed: N stored articles (the sample corpus records
+   copied under fresh PMIDs, so mostly on-topic: the slow case, every rule
+   runs deep) in a fresh SQLite file (or ``--db``), then ``retag(all=True)``
+   timed end to end (read, tag, replace tags, update articles, commit), and
+   the pure tagger alone for comparison. Target (issue 5): >= 5,000 articles/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from litwatch.article import Article
+from litwatch.claims import Catalogue, load_catalogue
+from litwatch.db import open_database
+from litwatch.querylang import IndexedArticle
+from litwatch.resources import sample_corpus_dir
+from litwatch.sources import read_records
+from litwatch.store import save_articles
+from litwatch.store.tags import TAGS, retag
+from litwatch.tagging import tag_article
+
+REPO = Path(__file__).resolve().parent.parent
+EXPECTATIONS = REPO / "tests" / "data" / "sample_expectations.toml"
+
+
+def corpus() -> dict[str, Article]:
+    root = sample_corpus_dir()
+    latest: dict[str, Article] = {}
+    for path in sorted(root.glob("*.xml")) + sorted((root / "updates").glob("*.xml")):
+        for record in read_records(path):
+            if isinstance(record, Article):
+                latest[record.pmid] = record
+    return latest
+
+
+def accuracy(catalogue: Catalogue, articles: dict[str, Article]) -> None:
+    table = tomllib.loads(EXPECTATIONS.read_text(encoding="utf-8"))["records"]
+    tagged = {pmid: tag_article(articles[pmid], catalogue) for pmid in table}
+    print(f"Sample corpus: {len(table)} records, {len(catalogue)} claims")
+    header = f"{'claim':38} {'expected':>8} {'tagged':>6} {'TP':>4} {'FP':>4} {'FN':>4}"
+    print(f"{header}  precision  recall")
+    for claim in catalogue:
+        want = {p for p, e in table.items() if claim.id in e["claims"] + e["other_claims"]}
+        got = {p for p, t in tagged.items() if claim.id in t.claim_ids}
+        tp, fp, fn = len(want & got), len(got - want), len(want - got)
+        precision = tp / (tp + fp) if tp + fp else float("nan")
+        recall = tp / (tp + fn) if tp + fn else float("nan")
+        print(
+            f"{claim.id:38} {len(want):8} {len(got):6} {tp:4} {fp:4} {fn:4}"
+            f"  {precision:9.2f}  {recall:6.2f}"
+        )
+        for pmid in sorted(got - want):
+            print(f"{'':40}false positive: {pmid} {articles[pmid].title[:60]}")
+        for pmid in sorted(want - got):
+            print(f"{'':40}false negative: {pmid} {articles[pmid].title[:60]}")
+    level_ok = sum(t.evidence_level == table[p]["evidence"] for p, t in tagged.items())
+    trial_ok = sum(t.is_trial is table[p]["trial"] for p, t in tagged.items())
+    print(
+        f"evidence level right: {level_ok}/{len(table)}; trial flag right: {trial_ok}/{len(table)}"
+    )
+
+
+def speed(catalogue: Catalogue, articles: dict[str, Article], n: int, db_url: str | None) -> None:
+    records = list(articles.values())
+    copies = [
+        replace(records[i % len(records)], pmid=str(10_000_000 + i), doi=None) for i in range(n)
+    ]
+    sample = copies[: min(n, 20_000)]
+    start = time.process_time()
+    for article in sample:
+        tag_article(article, catalogue)
+    pure = len(sample) / (time.process_time() - start)
+    start = time.process_time()
+    for article in sample:
+        doc = IndexedArticle.from_article(article)
+        for claim in catalogue:
+            claim.matcher.matches(doc)
+    matching = len(sample) / (time.process_time() - start)
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = db_url or f"sqlite:///{Path(folder) / 'bench.db'}"
+        engine = open_database(url)
+        try:
+            start = time.perf_counter()
+            save_articles(engine, copies, now=datetime.now(UTC))
+            saved = time.perf_counter() - start
+            start, cpu = time.perf_counter(), time.process_time()
+            count = retag(engine, catalogue, all=True)
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+            with engine.connect() as conn:
+                tags = conn.execute(select(func.count()).select_from(TAGS)).scalar_one()
+        finally:
+            engine.dispose()
+    print(f"\nStored {n} articles in {saved:.1f} s ({engine.url.get_backend_name()})")
+    print(f"rules alone (fold + match, no reasons): {matching:,.0f} articles/s of CPU")
+    print(f"tagger alone (claims with reasons, evidence, trials): {pure:,.0f} articles/s of CPU")
+    print(
+        f"tags recompute --all: {count} articles, {tags} rule tags in {elapsed:.1f} s"
+        f" = {count / elapsed:,.0f} articles/s wall, {count / cpu:,.0f} articles/s of CPU"
+        " (target >= 5,000)"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", type=int, default=100_000, help="stored articles to re-tag")
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--skip-speed", action="store_true", help="accuracy only")
+    args = parser.parse_args()
+    catalogue = load_catalogue(REPO / "queries" / "claims.toml")
+    articles = corpus()
+    accuracy(catalogue, articles)
+    if not args.skip_speed:
+        speed(catalogue, articles, args.n, args.db)
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
