@@ -221,7 +221,9 @@ def tag_indexed(doc: IndexedArticle, catalogue: Catalogue) -> Tagging:
     own: dict[str, ClaimTag] = {}
     for claim in catalogue.claims:
         if claim.matcher.matches(doc):
-            own[claim.id] = ClaimTag(claim.id, claim.rule_text, tuple(claim.matcher.explain(doc)))
+            # The same words found twice (in two abstract sections) are one reason.
+            hits = tuple(dict.fromkeys(claim.matcher.explain(doc)))
+            own[claim.id] = ClaimTag(claim.id, claim.rule_text, hits)
     via: dict[str, list[str]] = {}
     for claim_id in own:
         for ancestor in catalogue.ancestors(claim_id):

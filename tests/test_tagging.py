@@ -233,3 +233,18 @@ def test_not_clauses_and_mesh(small: Catalogue) -> None:
 def test_same_record_same_tags(small: Catalogue) -> None:
     article = record("Esketamine for writer's cramp", "Motor cortex.")
     assert tag_article(article, small) == tag_article(article, small)
+
+
+def test_the_same_words_twice_are_one_reason(small: Catalogue) -> None:
+    article = Article(
+        pmid="90009998",
+        title="Motor cortex study",
+        abstract=tuple(
+            AbstractSection(t, t, label)
+            for label, t in (("METHODS", "Ketamine was given."), ("RESULTS", "Ketamine helped."))
+        ),
+    )
+    (tag,) = tag_article(article, small).claims
+    assert [(h.field, h.matched) for h in tag.hits if h.term == "ketamin*"] == [
+        ("abstract", "Ketamine")
+    ]
