@@ -190,3 +190,21 @@ def test_claim_evidence_counts(stored: Engine, catalogue: Catalogue) -> None:
     assert evidence.decisions["include"] == 1
     assert evidence.decisions["untriaged"] == len(tagged) - 1
     assert set(claim_evidence(stored, catalogue)) == set(catalogue.ids)
+
+
+def test_a_record_changed_while_being_tagged_is_left_for_the_next_run(
+    stored: Engine, catalogue: Catalogue
+) -> None:
+    from litwatch.store.tags import _store_batch
+
+    rows = article_rows(stored)
+    pmid = "90000201"
+    row = rows[pmid]
+    tagging = tag_article(Article.from_dict(row.data), catalogue)
+    newer = records(updates=True)
+    save_articles(stored, [a for a in newer if a.pmid == pmid], now=NOW)  # saved meanwhile
+    with stored.begin() as conn:
+        assert _store_batch(conn, catalogue, [(row.id, row.content_hash, tagging)], NOW) == 0
+    assert article_rows(stored)[pmid].tagged_hash is None
+    assert not [t for t in tag_rows(stored) if str(t["pmid"]) == pmid]
+    assert retag(stored, catalogue, now=NOW) == len(rows)

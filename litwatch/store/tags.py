@@ -64,7 +64,8 @@ def retag(
 ) -> int:
     """Re-tag the articles whose tags are stale (every article with ``all``); returns how many.
 
-    ``progress`` is called with the running count after each committed batch.
+    ``progress`` is called with the running count after each committed batch. A
+    record saved again while its batch was being tagged is left for the next run.
     """
     now = now or datetime.now(UTC)
     require_aware(now, "now")
@@ -73,17 +74,23 @@ def retag(
     done = 0
     last_id = 0
     while True:
-        with write_tx(engine) as conn:
-            query = select(ARTICLES.c.id, ARTICLES.c.data, ARTICLES.c.content_hash)
-            query = query.where(ARTICLES.c.id > last_id)
-            if not all:
-                query = query.where(stale)
+        query = select(ARTICLES.c.id, ARTICLES.c.data, ARTICLES.c.content_hash)
+        query = query.where(ARTICLES.c.id > last_id)
+        if not all:
+            query = query.where(stale)
+        with engine.connect() as conn:
             rows = conn.execute(query.order_by(ARTICLES.c.id).limit(batch_size)).all()
-            if not rows:
-                break
-            _store_batch(conn, catalogue, rows, now)
+        if not rows:
+            break
+        # Tagged outside the write transaction: SQLite's write lock is held only
+        # for the writes, so a curator's triage never waits for the tagger.
+        taggings = [
+            (row.id, row.content_hash, tag_article(Article.from_dict(row.data), catalogue))
+            for row in rows
+        ]
+        with write_tx(engine) as conn:
+            done += _store_batch(conn, catalogue, taggings, now)
         last_id = rows[-1].id
-        done += len(rows)
         if progress is not None:
             progress(done)
     return done
@@ -194,12 +201,23 @@ def claim_evidence(bind: Connection | Engine, catalogue: Catalogue) -> dict[str,
 
 
 def _store_batch(
-    conn: Connection, catalogue: Catalogue, rows: Sequence[Any], now: datetime
-) -> None:
-    taggings: list[tuple[int, str, Tagging]] = [
-        (row.id, row.content_hash, tag_article(Article.from_dict(row.data), catalogue))
-        for row in rows
-    ]
+    conn: Connection,
+    catalogue: Catalogue,
+    tagged: Sequence[tuple[int, str, Tagging]],
+    now: datetime,
+) -> int:
+    """Store the taggings of records still as they were read; returns how many."""
+    # A record saved again since it was read is left alone: its tagged_hash is
+    # NULL again, and the next retag tags the new content.
+    rows = conn.execute(
+        select(ARTICLES.c.id, ARTICLES.c.content_hash).where(
+            ARTICLES.c.id.in_([article_id for article_id, _, _ in tagged])
+        )
+    )
+    current = {article_id: content_hash for article_id, content_hash in rows}
+    taggings = [t for t in tagged if current.get(t[0]) == t[1]]
+    if not taggings:
+        return 0
     ids = [article_id for article_id, _, _ in taggings]
     conn.execute(delete(TAGS).where(TAGS.c.article_id.in_(ids), TAGS.c.source == RULE_SOURCE))
     tag_rows = [
@@ -221,8 +239,7 @@ def _store_batch(
         .where(
             and_(
                 ARTICLES.c.id == bindparam("b_id"),
-                # A record saved again since it was read keeps tagged_hash NULL (on
-                # PostgreSQL another writer can get in between): the next run redoes it.
+                # Checked again here: on PostgreSQL a writer can still get in between.
                 ARTICLES.c.content_hash == bindparam("b_content_hash"),
             )
         )
@@ -244,3 +261,4 @@ def _store_batch(
             for article_id, content_hash, tagging in taggings
         ],
     )
+    return len(taggings)
