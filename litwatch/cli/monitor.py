@@ -203,8 +203,14 @@ def _plural(count: int, one: str, many: str) -> str:
 
 @cli.command("runs")
 @click.option("--query", "name", metavar="NAME", help="Only this query's searches.")
-@click.option("--status", type=click.Choice(["running", "ok", "failed"]))
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option(
+    "--status",
+    type=click.Choice(["running", "ok", "failed"]),
+    help="Only searches with this status.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most N searches."
+)
 @output_options
 @click.pass_obj
 def runs_command(
