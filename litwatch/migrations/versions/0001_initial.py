@@ -296,8 +296,11 @@ def _create_text_search() -> None:
 
     PostgreSQL: a GIN index over ``to_tsvector('simple', search_text)``.
     SQLite: an FTS5 table over articles.search_text (external content, so the
-    text is stored once), kept in step by triggers. Neither is in models.py:
-    they are dialect-specific objects the schema comparison skips by name.
+    text is stored once), kept in step by triggers. ``detail=none`` keeps only
+    which rows hold a token, not where: a search ANDs single words and
+    prefixes (store/search.py), which needs no more, and imports write less.
+    Neither is in models.py: they are dialect-specific objects the schema
+    comparison skips by name.
     """
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
@@ -307,7 +310,8 @@ def _create_text_search() -> None:
         return
     op.execute(
         "CREATE VIRTUAL TABLE articles_fts USING fts5("
-        "search_text, content='articles', content_rowid='id', tokenize='unicode61')"
+        "search_text, content='articles', content_rowid='id', tokenize='unicode61', "
+        "detail=none)"
     )
     op.execute(
         "CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN "
