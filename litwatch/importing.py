@@ -4,15 +4,24 @@ Each file is imported in one write transaction of its own: a file that turns
 out to be bad part-way (truncated, not UTF-8, a broken record) is rolled back
 whole, so nothing already stored is touched by it, and the next file still
 imports. ``DeleteCitation`` entries flag the stored articles as deleted.
+
+A file is parsed in a thread of its own, a couple of batches ahead of the
+writer: SQLite releases the GIL while it writes a batch (rows, indexes, the
+full-text index), so the next records are parsed meanwhile. The hand-over
+queue is bounded, so memory stays flat however large the file.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
@@ -24,6 +33,13 @@ from .sources import find_input_files, read_records
 from .store import mark_deleted, save_articles
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Records per hand-over to the writer (save_articles' batch size), and how many
+# hand-overs may wait: enough to keep the writer busy, few enough to stay flat.
+_READ_AHEAD_CHUNK = 500
+_READ_AHEAD_CHUNKS = 2
 
 
 @dataclass(frozen=True)
@@ -115,8 +131,8 @@ def import_file(engine: Engine, path: Path, *, now: datetime) -> FileResult:
     deleted: list[str] = []
     counter = _Counter()
     try:
-        with write_tx(engine) as conn:
-            articles = _articles_only(read_records(path), deleted, counter)
+        source = _articles_only(read_records(path), deleted, counter)
+        with _read_ahead(source) as articles, write_tx(engine) as conn:
             saved = save_articles(conn, articles, now=now)
             marked = mark_deleted(conn, deleted, now=now) if deleted else []
     except InputError as exc:
@@ -155,6 +171,63 @@ def _articles_only(
         else:
             counter.records += 1
             yield record
+
+
+@contextmanager
+def _read_ahead(items: Iterator[T]) -> Iterator[Iterator[T]]:
+    """``items``, produced by a thread of their own up to a few chunks ahead.
+
+    The consumer sees the same sequence, and an error raised by ``items`` at the
+    same point (after the items before it). Leaving the block stops the thread
+    (it drops what it read ahead) and waits for it; ``items`` is closed there.
+    """
+    handover: queue.Queue[list[T] | BaseException | None] = queue.Queue(_READ_AHEAD_CHUNKS)
+    stop = threading.Event()
+
+    def offer(item: list[T] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                handover.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False  # the consumer has gone
+
+    def produce() -> None:
+        chunk: list[T] = []
+        try:
+            for item in items:
+                chunk.append(item)
+                if len(chunk) >= _READ_AHEAD_CHUNK:
+                    if not offer(chunk):
+                        return
+                    chunk = []
+            if offer(chunk):
+                offer(None)
+        except BaseException as exc:  # handed to the consumer, raised there
+            if offer(chunk):
+                offer(exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    def consume() -> Iterator[T]:
+        while True:
+            got = handover.get()
+            if got is None:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield from got
+
+    thread = threading.Thread(target=produce, name="litwatch-read-ahead", daemon=True)
+    thread.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _record(
