@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, QuerySyntaxError
-from .querylang import Matcher, compile_query, parse, to_query, unknown_fields
+from .querylang import Matcher, PatternIndex, compile_query, parse, to_query, unknown_fields
 from .tomlfile import TomlDocument, load_toml, reject_unknown_keys
 
 # Bump when litwatch/tagging.py changes what it derives from a record (evidence
@@ -164,8 +164,10 @@ def check_catalogue(path: Path) -> CatalogueCheck:
         problems.append(doc.error("no [[claim]] tables: the catalogue is empty"))
     claims: list[Claim] = []
     first_line: dict[str, int | None] = {}
+    # One index for every rule: a term several rules share is searched once per record.
+    patterns = PatternIndex()
     for index, entry in enumerate(entries):
-        claim, found = _claim(doc, entry, index)
+        claim, found = _claim(doc, entry, index, patterns)
         problems.extend(found)
         if claim is None:
             continue
@@ -201,7 +203,7 @@ def catalogue_hash(claims: list[Claim] | tuple[Claim, ...]) -> str:
 
 
 def _claim(
-    doc: TomlDocument, entry: dict[str, Any], index: int
+    doc: TomlDocument, entry: dict[str, Any], index: int, patterns: PatternIndex
 ) -> tuple[Claim | None, list[ConfigError]]:
     problems = reject_unknown_keys(doc, entry, _KEYS, table=CLAIM_TABLE, occurrence=index)
 
@@ -224,7 +226,7 @@ def _claim(
     rule = entry.get("rule")
     matcher = None
     if isinstance(rule, str) and rule.strip():
-        matcher, rule_problems = _compile_rule(doc, rule, index)
+        matcher, rule_problems = _compile_rule(doc, rule, index, patterns)
         problems.extend(rule_problems)
     if problems or matcher is None:
         return None, problems
@@ -245,7 +247,7 @@ def _claim(
 
 
 def _compile_rule(
-    doc: TomlDocument, rule: str, index: int
+    doc: TomlDocument, rule: str, index: int, patterns: PatternIndex
 ) -> tuple[Matcher | None, list[ConfigError]]:
     try:
         tree = parse(rule)
@@ -260,7 +262,7 @@ def _compile_rule(
         )
     if problems:
         return None, problems
-    return compile_query(tree), []
+    return compile_query(tree, index=patterns), []
 
 
 def _position(

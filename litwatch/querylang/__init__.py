@@ -16,6 +16,7 @@ from .fields import FieldSpec, lookup
 from .indexed import IndexedArticle
 from .nodes import And, DateRange, Node, Not, Or, Term, to_query, translate, unknown_fields, walk
 from .parser import parse
+from .wordsearch import PatternIndex
 
 __all__ = [
     "And",
@@ -27,6 +28,7 @@ __all__ = [
     "Node",
     "Not",
     "Or",
+    "PatternIndex",
     "Term",
     "compile_query",
     "lookup",

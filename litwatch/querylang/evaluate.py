@@ -41,7 +41,7 @@ from .nodes import And, DateRange, Node, Not, Or, Term, to_query
 from .parser import FILTER_WORDS, parse
 from .textmatch import compile_text
 from .vocab import fold_heading, fold_name, publication_type_family, qualifier_name
-from .wordsearch import AnyText, ProximityClause, TextClause
+from .wordsearch import AnyText, PatternIndex, ProximityClause, TextClause
 
 CAVEAT_LEFT_OUT = "left out of the evaluation (as if absent from the query)"
 CAVEAT_MESH = (
@@ -160,11 +160,15 @@ class Matcher:
         return f"Matcher({self.query!r})"
 
 
-def compile_query(query: str | Node, *, today: date | None = None) -> Matcher:
+def compile_query(
+    query: str | Node, *, today: date | None = None, index: PatternIndex | None = None
+) -> Matcher:
     """Compile a query (text or tree). ``today`` anchors ``"last 30 days"[crdt]`` (default: the
-    day of each evaluation). Raises QuerySyntaxError for text that does not parse."""
+    day of each evaluation). Queries compiled with the same ``index`` (a claim catalogue's
+    rules) share their word searches on each record. Raises QuerySyntaxError for text that
+    does not parse."""
     node = parse(query) if isinstance(query, str) else query
-    compiler = _Compiler(today)
+    compiler = _Compiler(today, index if index is not None else PatternIndex())
     root = compiler.compile(node)
     if _left_out_entirely(root):
         compiler.note(CAVEAT_EVERYTHING)
@@ -211,8 +215,9 @@ def _left_out_entirely(clause: Clause) -> bool:
 
 
 class _Compiler:
-    def __init__(self, today: date | None) -> None:
+    def __init__(self, today: date | None, index: PatternIndex) -> None:
         self.today = today
+        self.index = index
         self.caveats: dict[str, None] = {}
 
     def note(self, caveat: str) -> None:
@@ -259,8 +264,8 @@ class _Compiler:
             if pattern is None:
                 return Never(text, key)
             if term.proximity is not None and len(pattern.units) > 1:
-                return ProximityClause(text, key, spec.sources, pattern, term.proximity)
-            return TextClause(text, key, spec.sources, pattern)
+                return ProximityClause(text, key, spec.sources, pattern, term.proximity, self.index)
+            return TextClause(text, key, spec.sources, pattern, index=self.index)
         if kind in ("mesh", "majr"):
             if not term.noexp:
                 self.note(CAVEAT_MESH)

@@ -9,15 +9,19 @@ each word (truncated terms look there before scanning any text).
 
 Everything is computed on first use and kept: a record is folded once however
 many rules run over it, and a field no rule asks about (affiliations, say) is
-never folded at all.
+never folded at all. ``memo`` keeps what compiled terms found in the record,
+under keys from ``new_memo_key``: a term shared by several rules compiled
+together (a claim catalogue repeats its drug names in most rules) is searched
+and explained once per record.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from itertools import chain
+from itertools import chain, count
 from operator import itemgetter
+from typing import Any
 
 from ..article import Article
 from . import sources
@@ -25,9 +29,15 @@ from .dates import Period, parse_date_value
 from .textmatch import fold_search
 from .vocab import fold_heading, fold_name
 
+_memo_keys = count()
 SEPARATOR = "|"
 _stem = itemgetter(slice(None, 4))  # shorter words give shorter keys, which never match
 STEM = 4  # truncated terms are looked up by their first four letters
+
+
+def new_memo_key() -> int:
+    """A key for ``IndexedArticle.memo``, unique in the process (``next`` is atomic)."""
+    return next(_memo_keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +76,7 @@ class IndexedArticle:
         "_values",
         "_words",
         "article",
+        "memo",
     )
 
     def __init__(self, article: Article) -> None:
@@ -83,6 +94,7 @@ class IndexedArticle:
         self._authors: tuple[IndexedAuthor, ...] | None = None
         self._identifiers: dict[str, tuple[tuple[str, str], ...]] | None = None
         self._dates: dict[str, Period | None] | None = None
+        self.memo: dict[int, Any] = {}  # new_memo_key() -> what a term found here
 
     @classmethod
     def from_article(cls, article: Article) -> IndexedArticle:
