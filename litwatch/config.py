@@ -193,7 +193,7 @@ def _from_document(doc: TomlDocument) -> Settings:
         raise errors[0]
 
     return Settings(
-        db_url=str(database.get("url", DEFAULT_DB_URL)),
+        db_url=_db_url(base, database.get("url")),
         queries_dir=_path(base, paths.get("queries")) or Path("queries"),
         templates_dir=_path(base, paths.get("templates")),
         outbox_dir=_path(base, paths.get("outbox")) or Path("outbox"),
@@ -354,6 +354,19 @@ def _str_list(
         )
         return []
     return value
+
+
+def _db_url(base: Path, value: Any) -> str:
+    """The database URL; a relative SQLite file named in the file is relative to its folder."""
+    if value is None:
+        return DEFAULT_DB_URL
+    url = str(value)
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        name = url[len(prefix) :]
+        if name and name != ":memory:" and not name.startswith("file:"):
+            return prefix + str(base.resolve() / name)
+    return url
 
 
 def _path(base: Path, value: Any) -> Path | None:

@@ -63,7 +63,8 @@ def test_full_file_and_secrets_from_env(tmp_path: Path) -> None:
         "LITWATCH_EUTILS_URL": "http://127.0.0.1:9/entrez/eutils/",
     }
     settings = load_settings(path, env=env)
-    assert settings.db_url == "sqlite:///team.db"
+    # Relative like every path in the file: the same database from any working directory.
+    assert settings.db_url == f"sqlite:///{tmp_path.resolve() / 'team.db'}"
     assert settings.queries_dir == tmp_path / "searches"
     assert settings.outbox_dir == tmp_path / "mail/out"
     assert settings.eutils.email == "curator@example.org"
@@ -119,3 +120,14 @@ def test_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings(env={"LITWATCH_DB": "sqlite:///x.db", "LITWATCH_QUERIES": "/q"})
     assert settings.db_url == "sqlite:///x.db"
     assert settings.queries_dir == Path("/q")
+
+
+def test_database_urls_other_than_relative_sqlite_files_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "litwatch.toml"
+    for url in (
+        "sqlite:////srv/litwatch.db",
+        "sqlite:///:memory:",
+        "postgresql+psycopg://litwatch@db.example.org/litwatch",
+    ):
+        path.write_text(f'[database]\nurl = "{url}"\n')
+        assert load_settings(path, env={}).db_url == url
