@@ -179,6 +179,11 @@ def test_unknown_fields_and_missing_phrases(session: requests.Session, stub: Eut
     assert nothing.errors == ["PhraseNotFound: quixotic[Title]"]
     assert nothing.warnings == ["OutputMessage: No items found."]
     assert result.query_translation == '"lactate"[All Fields]'
+    # A MeSH heading or publication type absent from a small corpus still exists in PubMed.
+    vocab = parse_esearch(
+        get(session, stub, "esearch", term='lactate AND ("Causalgia"[mh] OR "Twin Study"[pt])')
+    )
+    assert vocab.errors == []
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ so a trailing ``AND range`` always limits the whole query. The rest of the
 term is matched once per distinct record text (synthetic records share one),
 which keeps a 25,000-record corpus fast. Unknown field tags are dropped from
 the query and reported as FieldNotFound, as NCBI does; terms that match no
-record at all are reported as PhraseNotFound.
+record at all are reported as PhraseNotFound (free-text terms only: a MeSH
+heading or publication type missing from a small corpus still exists in PubMed).
 """
 
 from __future__ import annotations
@@ -162,6 +163,9 @@ def _without_unknown_fields(node: Node) -> Node | None:
     return left if right is None else Not(left, right)
 
 
+FREE_TEXT_KINDS = frozenset({"text"})
+
+
 def _phrases_not_found(
     corpus: StubCorpus, snapshot: Snapshot, tree: Node, today: date
 ) -> list[str]:
@@ -170,7 +174,10 @@ def _phrases_not_found(
     terms = [n for n in walk(tree) if isinstance(n, Term)][:MAX_PHRASE_CHECKS]
     for term in terms:
         spec = qfields.lookup(term.field) if term.field else None
-        if spec is not None and spec.kind in ("date", "subset", "unsupported"):
+        if spec is not None and spec.kind not in FREE_TEXT_KINDS:
+            # Dates, subsets, MeSH, publication types, languages ... are
+            # PubMed's own vocabularies: absent from a small corpus is not
+            # absent from PubMed, and NCBI would not call them "not found".
             continue
         matches = _matcher(corpus, term, today)
         if not any(matches(r) for r in snapshot.records):
