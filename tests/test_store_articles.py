@@ -469,3 +469,12 @@ def test_every_real_pubmed_record_round_trips_and_reimports_as_unchanged(
 
 def _rank(article: Article) -> tuple[int, date]:
     return (article.version, article.modified or date.min)
+
+
+@pytest.mark.parametrize("pmid", ["99999999999999999999", "²", "0", "-5", "12a"])
+def test_impossible_pmids_are_one_line_errors(engine: Engine, pmid: str) -> None:
+    with pytest.raises(StoreError, match="not a PMID"):
+        get_article(engine, pmid)
+    with pytest.raises(StoreError, match="not a PMID"):
+        save_articles(engine, [Article(pmid=pmid, title="x")], now=NOW)
+    assert count_articles(engine) == 0

@@ -19,10 +19,14 @@ ARTICLES = cast(Table, ArticleRow.__table__)
 BATCH_SIZE = 500
 
 
+_MAX_PMID = 2**63 - 1
+
+
 def pmid_number(pmid: str, *, where: str = "") -> int:
     """The PMID as stored (an integer); refuses anything that is not one."""
     text = pmid.strip()
-    if not text.isdigit() or int(text) <= 0:
+    # ASCII digits only (str.isdigit also accepts "²"), and within BIGINT on both dialects.
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= _MAX_PMID:
         suffix = f" ({where})" if where else ""
         raise StoreError(f"not a PMID: {pmid!r}{suffix}")
     return int(text)
