@@ -220,10 +220,10 @@ def tag_indexed(doc: IndexedArticle, catalogue: Catalogue) -> Tagging:
     article = doc.article
     own: dict[str, ClaimTag] = {}
     for claim in catalogue.claims:
-        if claim.matcher.matches(doc):
+        found = claim.matcher.match(doc)
+        if found is not None:
             # The same words found twice (in two abstract sections) are one reason.
-            hits = tuple(dict.fromkeys(claim.matcher.explain(doc)))
-            own[claim.id] = ClaimTag(claim.id, claim.rule_text, hits)
+            own[claim.id] = ClaimTag(claim.id, claim.rule_text, tuple(dict.fromkeys(found)))
     via: dict[str, list[str]] = {}
     for claim_id in own:
         for ancestor in catalogue.ancestors(claim_id):

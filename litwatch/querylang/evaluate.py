@@ -126,7 +126,7 @@ class _Without(Clause):
 
 
 class Matcher:
-    """A compiled query. ``matches(doc)``; ``explain(doc)``; ``caveats``."""
+    """A compiled query. ``matches(doc)``; ``explain(doc)``; both: ``match(doc)``; ``caveats``."""
 
     def __init__(self, node: Node, root: Clause, caveats: tuple[str, ...]) -> None:
         self.node = node
@@ -154,6 +154,15 @@ class Matcher:
             doc = IndexedArticle.from_article(doc)
         if self._root.evaluate(doc) is False:
             return []
+        return self._root.hits(doc)
+
+    def match(self, doc: IndexedArticle) -> list[Hit] | None:
+        """``explain(doc)`` if the record matches, else None: one evaluation for both."""
+        if self._test is not None:
+            if not self._test(doc):
+                return None
+        elif self._root.evaluate(doc) is False:
+            return None
         return self._root.hits(doc)
 
     def __repr__(self) -> str:

@@ -101,10 +101,11 @@ def word_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
-def original_words(text: str, first: int, count: int) -> str:
-    """Words ``first`` .. ``first + count - 1`` of ``fold_search(text)``, as ``text`` has them."""
+def original_words(text: str, first: int, count: int, folded_text: str | None = None) -> str:
+    """Words ``first`` .. ``first + count - 1`` of ``fold_search(text)`` (``folded_text``
+    when the caller has it), as ``text`` has them."""
     spans = word_spans(text)
-    folded = fold_search(text).split()
+    folded = (fold_search(text) if folded_text is None else folded_text).split()
     if len(spans) != len(folded) or first + count > len(spans):
         return " ".join(folded[first : first + count])  # a character folds oddly: show folded
     return text[spans[first][0] : spans[first + count - 1][1]]

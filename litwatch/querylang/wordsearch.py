@@ -127,7 +127,10 @@ class WordSearch(Clause):
         self.numbers = frozenset(self.group.add(p) for p in patterns)
 
     def evaluate(self, doc: IndexedArticle) -> bool | None:
-        return not self.numbers.isdisjoint(self.group.matched(doc))
+        found = doc.memo.get(self.group.memo_key)  # group.matched, inlined: the hot path
+        if found is None:
+            found = self.group.matched(doc)
+        return not self.numbers.isdisjoint(found)
 
 
 class TextClause(WordSearch):
@@ -173,10 +176,13 @@ class TextClause(WordSearch):
                 return None
             _, first, last = where
             return _original(field, original, folded, first, last - first + 1)
-        match = self.pattern.regex.search(f" {folded} ")
+        padded = f" {folded} "
+        if self.pattern.prefix not in padded:  # a literal part of every match
+            return None
+        match = self.pattern.regex.search(padded)
         if match is None:
             return None
-        first = len(f" {folded} "[: match.start()].split())
+        first = len(padded[: match.start()].split())
         return _original(field, original, folded, first, len(match.group().split()))
 
 
@@ -198,7 +204,7 @@ def _folded(field: str, original: str) -> str:
 def _original(field: str, original: str, folded: str, first: int, count: int) -> str:
     if field in STRUCTURED:
         return original  # a heading or name: show it whole
-    return original_words(original, first, count)
+    return original_words(original, first, count, folded)
 
 
 class AnyText(WordSearch):
