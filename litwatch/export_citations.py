@@ -56,7 +56,7 @@ def ris_entry(record: ExportRecord) -> dict[str, Any]:
         "language": ", ".join(a.languages),
         "custom2": a.pmcid,
     }
-    start, end = _page_range(a.pages)
+    start, end = page_range(a.pages)
     optional |= {"start_page": start, "end_page": end}
     entry |= {key: value for key, value in optional.items() if value}
     return entry
@@ -104,11 +104,33 @@ def _identifier_note(article: Article) -> str:
     return "; ".join(parts)
 
 
-def _page_range(pages: str | None) -> tuple[str | None, str | None]:
-    if not pages:
+# One MEDLINE page range: optional letter prefix (S, e, …) and digits at each end.
+_RANGE_RE = re.compile(r"([A-Za-z]*)(\d+)\s*-\s*([A-Za-z]*)(\d+)")
+
+
+def page_range(pages: str | None) -> tuple[str | None, str | None]:
+    """First and last page, with MEDLINE's abbreviated end expanded.
+
+    PubMed writes ``1036-51`` for 1036–1051 and ``S12-4`` for S12–S14; reference
+    managers take the end page literally, so it is expanded here. Only the first
+    range of a list (``1036-51, 1060``) is used; anything else that does not parse
+    (roman numerals, mixed prefixes) gives the start page alone.
+    """
+    if not pages or not pages.strip():
         return None, None
-    first, _, last = pages.partition("-")
-    return first.strip() or None, last.strip() or None
+    first_range = re.split(r"[,;]", pages, maxsplit=1)[0].strip()
+    match = _RANGE_RE.fullmatch(first_range)
+    start_text = first_range.partition("-")[0].strip() or None
+    if match is None:
+        return start_text, None
+    prefix, start, end_prefix, end = match.groups()
+    if end_prefix and end_prefix != prefix:
+        return start_text, None
+    if len(end) < len(start):
+        end = start[: len(start) - len(end)] + end
+    if int(end) < int(start):
+        return start_text, None
+    return f"{prefix}{start}", f"{prefix}{end}"
 
 
 def _one_line(text: str) -> str:
@@ -178,7 +200,7 @@ def bibtex_entry(record: ExportRecord) -> Entry:
         ("month", str(a.pub_date.month) if a.pub_date and a.pub_date.month else None),
         ("volume", _escaped(a.volume)),
         ("number", _escaped(a.issue)),
-        ("pages", _escaped(a.pages.replace("-", "--")) if a.pages else None),
+        ("pages", _escaped(_bibtex_pages(a.pages))),
         ("issn", _escaped(a.issn)),
         ("doi", _escaped(a.doi)),
         ("pmid", a.pmid),
@@ -199,6 +221,11 @@ def write_bibtex(records: Iterable[ExportRecord], out: TextIO) -> int:
         out.write(write_string(Library([bibtex_entry(record)])).strip() + "\n\n")
         count += 1
     return count
+
+
+def _bibtex_pages(pages: str | None) -> str | None:
+    start, end = page_range(pages)
+    return f"{start}--{end}" if start and end else start
 
 
 def _sentences(lines: list[str]) -> str:
