@@ -74,3 +74,14 @@ def test_the_index_exists_on_each_dialect(engine: Engine) -> None:
 def test_search_words() -> None:
     assert search_words("Kétamine dyst* ") == [("ketamine", False), ("dyst", True)]
     assert search_words("*") == []
+
+
+def test_dashes_and_greek_letters_separate_and_spell_words(engine: Engine) -> None:
+    save_articles(
+        engine,
+        [Article(pmid="90000204", title="Newcastle–Ottawa scale for β-blocker trials")],
+        now=NOW,
+    )
+    assert pmids(engine, "Newcastle") == ["90000204"]
+    assert pmids(engine, "ottawa beta blocker") == ["90000204"]
+    assert pmids(engine, "β-blocker") == ["90000204"]

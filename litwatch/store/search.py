@@ -1,9 +1,11 @@
 """Free-text search over stored articles (``hits list --search``), indexed on both dialects.
 
 Each article keeps ``search_text``: its title, abstract, keywords, MeSH
-headings and substance names, folded to lower-case ASCII words (so
-"Kétamine" finds "ketamine"). The index is dialect-specific (created by the
-migration): FTS5 on SQLite, a GIN ``tsvector`` index on PostgreSQL. A search
+headings and substance names, folded to lower-case ASCII words the way the
+query language folds text (so "Kétamine" finds "ketamine", an en dash in
+"Newcastle–Ottawa" separates two words, and "β" is spelt "beta"). The index
+is dialect-specific (created by the migration): FTS5 on SQLite, a GIN
+``tsvector`` index on PostgreSQL. A search
 is a set of words that must all occur; a word ending in ``*`` matches as a
 prefix. Words are folded the same way, so no user input reaches either
 engine's query syntax unescaped.
@@ -15,14 +17,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal_column, select, text
 
-from ..article import Article, fold_text
+from ..article import Article
+from ..querylang.textmatch import fold_search
 from ._common import ARTICLES
 
 
 def search_text(article: Article) -> str:
     parts = [article.title, article.abstract_text, *article.keywords, *article.chemicals]
     parts += [m.descriptor for m in article.mesh]
-    return fold_text(" ".join(p for p in parts if p))
+    return fold_search(" ".join(p for p in parts if p))
 
 
 def search_words(query: str) -> list[tuple[str, bool]]:
@@ -30,7 +33,7 @@ def search_words(query: str) -> list[tuple[str, bool]]:
     words = []
     for raw in query.split():
         prefix = raw.endswith("*")
-        for word in fold_text(raw).split():
+        for word in fold_search(raw).split():
             words.append((word, False))
         if prefix and words:
             words[-1] = (words[-1][0], True)
