@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from .article import Article
 from .db import write_tx
-from .errors import InputError
+from .errors import InputError, StoreError
 from .pubmed_xml import DeletedCitations
 from .sources import find_input_files, read_records
 from .store import mark_deleted, save_articles
@@ -138,6 +138,9 @@ def import_file(engine: Engine, path: Path, *, now: datetime) -> FileResult:
     except InputError as exc:
         log.debug("import of %s rolled back", path, exc_info=True)
         return FileResult(path, error=exc)
+    except StoreError as exc:  # e.g. a PMID beyond what any database column holds
+        log.debug("import of %s rolled back", path, exc_info=True)
+        return FileResult(path, error=InputError(path, str(exc)))
     log.info(
         "%s: %d read, %d new, %d updated, %d unchanged, %d deleted",
         path,

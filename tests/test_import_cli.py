@@ -231,6 +231,7 @@ def test_json_summary_and_missing_paths(db_url: str, real: Path, tmp_path: Path)
         "deleted": 0,
         "failed": 1,
         "errors": [f"{tmp_path / 'gone'}: no such file or folder"],
+        "tagged": 2,  # by the claims beside the queries (./queries when the tests run)
     }
     assert result.stderr == f"Error: {tmp_path / 'gone'}: no such file or folder\n"
 

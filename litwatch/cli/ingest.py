@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from ..importing import FileResult, import_paths
+from ..pipeline import load_catalogue
+from ..store.tags import retag
 from . import cli
 from .context import AppContext
 from .output import dump_json
@@ -24,6 +26,8 @@ def import_command(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> N
     stored articles PubMed deleted, and how many files failed. A failed file
     is named on stderr and leaves the database as it was; the other files
     still import, and the exit code is 1. Use -v to see each file's counts.
+    New and changed records are then tagged against claims.toml in the
+    queries folder (when there is one), as a monitoring run does.
     """
 
     def report(result: FileResult) -> None:
@@ -31,13 +35,15 @@ def import_command(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> N
             click.echo(f"Error: {result.error}", err=True)
 
     summary = import_paths(app.engine, paths, now=datetime.now(UTC), on_file=report)
+    catalogue = load_catalogue(app.settings.queries_dir)
+    tagged = retag(app.engine, catalogue) if catalogue is not None else 0
     if as_json:
-        click.echo(dump_json(summary.to_dict()))
+        click.echo(dump_json({**summary.to_dict(), "tagged": tagged}))
     else:
         click.echo(
             f"read {summary.read}, new {summary.new}, updated {summary.updated}, "
             f"unchanged {summary.unchanged}, deleted {summary.deleted}, "
-            f"failed {len(summary.failed)} (of {len(summary.files)} files)"
+            f"failed {len(summary.failed)} (of {len(summary.files)} files), tagged {tagged}"
         )
     if summary.failed:
         raise click.exceptions.Exit(1)
