@@ -19,6 +19,7 @@ from litwatch.article import Article, Author, PartialDate
 from litwatch.cli import cli
 from litwatch.db import open_database, write_tx
 from litwatch.db.copy import copied_tables, copy_database, table_digest
+from litwatch.demo import run_demo
 from litwatch.errors import StoreError
 from litwatch.models import (
     Digest,
@@ -171,3 +172,22 @@ def test_cli_copy_and_check(tmp_path: Path) -> None:
     )
     assert missing.exit_code == 1
     assert "unreachable" in missing.output
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_the_demo_database_round_trips_through_postgresql(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    run_demo(tmp_path / "demo", weeks=3)
+    demo = f"sqlite:///{tmp_path / 'demo' / 'litwatch.db'}"
+    back = f"sqlite:///{tmp_path}/back.db"
+    before = digests(demo)
+    assert before["articles"][0] > 0
+    assert before["search_runs"][0] > 0
+    assert before["digests"][0] > 0
+    assert before["tags"][0] > 0
+    assert copy_database(demo, postgres_url).ok
+    assert digests(postgres_url) == before
+    assert copy_database(postgres_url, back).ok
+    assert digests(back) == before
