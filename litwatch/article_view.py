@@ -2,33 +2,26 @@
 
 ``load_view`` gathers it in one read; ``render_screen`` lays it out as plain
 text for the triage loop (no terminal code here: the caller prints it).
-``article_links`` is shared with the exports.
+Links come from ``litwatch.links`` (``article_links`` is re-exported here).
 """
 
 from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, select
 
 from .article import Article
+from .links import article_links as article_links  # re-exported for the triage loop
 from .models import QueryHit
 from .store import StoredArticle, get_article
 from .store._common import reading
 from .triage_log import TAGS, TriageState, triage_states
 
 QUERY_HITS = cast(Table, QueryHit.__table__)
-
-PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
-DOI_URL = "https://doi.org/{doi}"
-PMC_URL = "https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/"
-NCT_URL = "https://clinicaltrials.gov/study/{id}"
-ISRCTN_URL = "https://www.isrctn.com/{id}"
-ICTRP_URL = "https://trialsearch.who.int/Trial2.aspx?TrialID={id}"
 
 
 @dataclass(frozen=True)
@@ -117,27 +110,6 @@ def reason_text(reason: Any) -> str:
     if isinstance(reason, dict):
         return ", ".join(f"{key}: {value}" for key, value in reason.items() if value)
     return json.dumps(reason, ensure_ascii=False)
-
-
-def article_links(article: Article, trial_ids: Sequence[str] = ()) -> list[tuple[str, str]]:
-    """(label, URL) pairs: PubMed, DOI, PubMed Central, trial registries."""
-    links = [("PubMed", PUBMED_URL.format(pmid=article.pmid))]
-    if article.doi:
-        links.append(("DOI", DOI_URL.format(doi=article.doi)))
-    if article.pmcid:
-        links.append(("PMC", PMC_URL.format(pmcid=article.pmcid)))
-    for trial in trial_ids or [r.accession for r in article.registry_ids]:
-        links.append((trial, trial_url(trial)))
-    return links
-
-
-def trial_url(trial_id: str) -> str:
-    upper = trial_id.upper()
-    if upper.startswith("NCT"):
-        return NCT_URL.format(id=upper)
-    if upper.startswith("ISRCTN"):
-        return ISRCTN_URL.format(id=upper)
-    return ICTRP_URL.format(id=trial_id)  # WHO's portal covers the other registries
 
 
 def short_authors(article: Article, limit: int = 6) -> str:

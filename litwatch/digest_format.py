@@ -14,11 +14,13 @@ import re
 from html import escape, unescape
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import quote
 
 from markupsafe import Markup
 
 from .article import AbstractSection, Article
+from .links import PMC, record_links
+from .links import pubmed_url as pubmed_url  # re-exported for the templates' view model
+from .links import registry_url as registry_url
 
 ALLOWED_TAGS = frozenset({"i", "b", "sup", "sub", "u"})
 
@@ -190,58 +192,12 @@ def source_line(article: Article) -> str:
     return f"{line};{where}" if where else line
 
 
-def pubmed_url(pmid: str) -> str:
-    return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
-
-
-def doi_url(doi: str) -> str:
-    # DOIs may hold characters a URL cannot (<, >, #, ?, spaces): quote them.
-    return "https://doi.org/" + quote(doi, safe="/:;()._-")
-
-
-def pmc_url(pmcid: str) -> str:
-    return f"https://pmc.ncbi.nlm.nih.gov/articles/{quote(pmcid, safe='')}/"
-
-
 def article_links(article: Article) -> list[tuple[str, str]]:
-    links = [("PubMed", pubmed_url(article.pmid))]
-    if article.doi:
-        links.append(("DOI", doi_url(article.doi)))
-    if article.pmcid:
-        links.append(("PMC full text", pmc_url(article.pmcid)))
-    return links
+    """The record's own links (trial numbers are listed apart, with ``registry_url``)."""
+    return [(_DIGEST_LABELS.get(label, label), url) for label, url in record_links(article)]
 
 
-_ICTRP = "https://trialsearch.who.int/Trial2.aspx?TrialID={}"
-# (pattern, URL template): "{}" receives the accession (or its first group), URL-quoted.
-_REGISTRIES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^(NCT\d{8})$", re.IGNORECASE), "https://clinicaltrials.gov/study/{}"),
-    (re.compile(r"^(ISRCTN\d{8})$", re.IGNORECASE), "https://www.isrctn.com/{}"),
-    (
-        re.compile(r"^(?:EudraCT\s*(?:No\.?|Number)?:?\s*)?(\d{4}-\d{6}-\d{2})$", re.I),
-        "https://www.clinicaltrialsregister.eu/ctr-search/search?query={}",
-    ),
-    (re.compile(r"^(ACTRN\d{14})$", re.IGNORECASE), "https://www.anzctr.org.au/{}.aspx"),
-    (re.compile(r"^(DRKS\d{8})$", re.IGNORECASE), "https://drks.de/search/en/trial/{}"),
-    # ChiCTR, CTRI, JPRN and the other WHO primary registries: ICTRP finds them all.
-    (
-        re.compile(r"^((?:ChiCTR|CTRI/|JPRN-|jRCT|IRCT|KCT|TCTR|PACTR|RBR-|SLCTR|NL)\S+)$", re.I),
-        _ICTRP,
-    ),
-)
-
-
-def registry_url(accession: str) -> str | None:
-    """The registry's page for a trial number, or None for an unknown scheme."""
-    text = accession.strip()
-    for pattern, template in _REGISTRIES:
-        match = pattern.match(text)
-        if match:
-            value = match.group(1)
-            if value.lower().startswith(("nct", "isrctn", "actrn", "drks")):
-                value = value.upper()
-            return template.format(quote(value, safe=""))
-    return None
+_DIGEST_LABELS = {PMC: "PMC full text"}
 
 
 def registry_ids_of(entry_ids: tuple[str, ...], article: Article) -> tuple[str, ...]:

@@ -21,8 +21,8 @@ from typing import Any, TextIO, cast
 from sqlalchemy import Connection, Engine, Table, false, or_, select
 
 from .article import Article
-from .article_view import PUBMED_URL, article_links
 from .errors import InputError
+from .links import article_links, pubmed_url
 from .models import QueryHit
 from .store._common import BATCH_SIZE, reading
 from .triage_log import ARTICLES, TAGS, TriageState, triage_states
@@ -235,7 +235,7 @@ def csv_row(record: ExportRecord) -> dict[str, str]:
         "notes": record.state.notes,
         "queries": list(record.queries),
         "first_seen": record.first_seen.isoformat(),
-        "pubmed_url": PUBMED_URL.format(pmid=a.pmid),
+        "pubmed_url": pubmed_url(a.pmid),
         "abstract": a.abstract_text,
     }
     return {key: _cell(values[key]) for key in CSV_COLUMNS}

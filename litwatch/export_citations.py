@@ -23,8 +23,8 @@ from bibtexparser.library import Library
 from bibtexparser.model import Entry, Field
 
 from .article import Article, Author
-from .article_view import article_links
 from .export import ExportRecord
+from .links import article_links, pubmed_url
 
 # -- RIS --------------------------------------------------------------------------
 
@@ -205,7 +205,7 @@ def bibtex_entry(record: ExportRecord) -> Entry:
         ("doi", _escaped(a.doi)),
         ("pmid", a.pmid),
         ("pmcid", _escaped(a.pmcid)),
-        ("url", _escaped(article_links(a)[0][1])),
+        ("url", _escaped(pubmed_url(a.pmid))),
         ("language", _escaped(", ".join(a.languages))),
         ("abstract", _escaped(a.abstract_text.replace("\n", " "))),
         ("keywords", latex_escape(", ".join(record.triage_keywords() + list(a.keywords)))),

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, select
 
+from .links import record_links
 from .models import QueryHit, Tag
 from .store import StoredArticle
 
@@ -80,17 +81,8 @@ def _record(s: StoredArticle, tags: list[Any], queries: list[str]) -> dict[str, 
         "registry_ids": list(s.registry_ids),
         "queries": queries,
         "decision": s.decision,
-        "links": _links(a.pmid, a.doi, a.pmcid),
+        "links": {label.lower(): url for label, url in record_links(a)},
     }
-
-
-def _links(pmid: str, doi: str | None, pmcid: str | None) -> dict[str, str]:
-    links = {"pubmed": f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"}
-    if doi:
-        links["doi"] = f"https://doi.org/{doi}"
-    if pmcid:
-        links["pmc"] = f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/"
-    return links
 
 
 def _tags_by_article(conn: Connection, ids: list[int]) -> dict[int, list[Any]]:
