@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, case, func, select
 
 from .claims import Catalogue, load_catalogue
+from .errors import InputError
 from .store._common import reading
 from .store.tags import ClaimEvidence, claim_evidence
 from .triage_log import ARTICLES, CURATOR_SOURCE, TAGS, stance_counts
@@ -54,6 +55,22 @@ class ClaimReport:
 def load_claims(path: Path) -> Catalogue | None:
     """The catalogue at ``path``, or None when there is no such file (a broken one raises)."""
     return load_catalogue(path) if path.is_file() else None
+
+
+def check_claim_ids(catalogue: Catalogue | None, ids: Iterable[str], *, option: str) -> None:
+    """InputError naming the first id not in the catalogue and the known ones.
+
+    Without a catalogue (no claims.toml) any id is accepted: tags may still exist.
+    """
+    if catalogue is None:
+        return
+    known = [claim.id for claim in catalogue.claims]
+    for claim_id in ids:
+        if claim_id not in known:
+            raise InputError(
+                option,
+                f"unknown claim {claim_id!r} (claims.toml knows: {', '.join(known) or 'none'})",
+            )
 
 
 def claims_report(bind: Connection | Engine, catalogue: Catalogue | None) -> list[ClaimReport]:

@@ -121,6 +121,8 @@ def record_decision(
 ) -> Event:
     """Append a decision; it becomes the article's current decision."""
     chosen = decision if isinstance(decision, Decision) else parse_decision(decision)
+    if _clean(reason) and chosen is not Decision.EXCLUDE:
+        raise InputError(f"PMID {pmid}", f"a reason is for exclusions, not {chosen}: use a note")
     with _writing(target) as conn:
         article_id, previous = _lock_article(conn, pmid)
         event = _append(

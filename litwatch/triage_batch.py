@@ -86,6 +86,9 @@ def make_action(
         raise fail(exc.message) from exc
     if reason and chosen_decision is None:
         raise fail("a reason needs a decision")
+    if reason and chosen_decision is not Decision.EXCLUDE:
+        # Reasons are the exclusion reasons PRISMA counts; why one was kept goes in a note.
+        raise fail(f"a reason is for exclusions, not {chosen_decision}: put it in a note")
     if chosen_stance is not None and not claim:
         raise fail("a stance needs a claim")
     if claim and chosen_stance is None:

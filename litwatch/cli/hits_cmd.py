@@ -6,10 +6,12 @@ from typing import Any
 
 import click
 
+from ..claims_report import check_claim_ids, load_claims
 from ..errors import InputError
 from ..hits import TABLE_COLUMNS, hit_record, hit_records
 from ..store import ORDERS, get_article, list_articles
 from ..store.reads import DECISION_FILTERS
+from ..tagging import EVIDENCE_LEVELS
 from .context import AppContext
 from .groups import hits
 from .output import dump_json, emit_rows, output_options
@@ -36,7 +38,8 @@ from .output import dump_json, emit_rows, output_options
 @click.option(
     "--evidence",
     multiple=True,
-    help="Evidence level: rct, clinical-trial, review, case-report ... (repeatable).",
+    type=click.Choice(EVIDENCE_LEVELS),
+    help="Evidence level (repeatable).",
 )
 @click.option("--trial/--not-trial", default=None, help="Only trials, or only non-trials.")
 @click.option(
@@ -71,6 +74,7 @@ def list_hits(
     output_format: str | None,
 ) -> None:
     """Stored articles, newest first, filtered; a table on a terminal, --json or --csv."""
+    check_claim_ids(load_claims(app.settings.queries_dir / "claims.toml"), claims, option="--claim")
     stored = list_articles(
         app.engine,
         since=since.date() if since else None,
