@@ -10,13 +10,13 @@ all of them:
   title + year + first author); with ``since``, works already identified by
   earlier searches (screened in an earlier update); works whose every record
   PubMed has since deleted, never triaged;
-- screened: one record per remaining work, whose decision is the strongest
-  of its records' current decisions (include > maybe > exclude): excluded
-  (with counts per reason), maybe, included, or awaiting screening.
+- one record per remaining work, whose decision is the strongest of its
+  records' current decisions (include > maybe > exclude): screened when it
+  has one (excluded, with counts per reason; maybe; included), awaiting
+  screening when none of its records has a decision yet.
 
-So identified = duplicates removed + other removals + screened, and
-screened = excluded + maybe + included + awaiting; ``checks`` says whether
-both hold.
+So identified = duplicates removed + other removals + screened + awaiting,
+and screened = excluded + maybe + included; ``checks`` says whether both hold.
 """
 
 from __future__ import annotations
@@ -73,13 +73,18 @@ class PrismaFlow:
         )
 
     @property
+    def removed_before_screening(self) -> int:
+        return self.duplicates_removed + self.removed_deleted
+
+    @property
     def checks(self) -> dict[str, bool]:
         """The sums that must hold, by what they say."""
         return {
-            "identified = duplicates removed + other removals + screened": self.identified
-            == self.duplicates_removed + self.removed_deleted + self.screened,
-            "screened = excluded + maybe + included + awaiting": self.screened
-            == self.excluded + self.maybe + self.included + self.awaiting,
+            "identified = duplicates removed + other removals + screened + awaiting": (
+                self.identified == self.removed_before_screening + self.screened + self.awaiting
+            ),
+            "screened = excluded + maybe + included": self.screened
+            == self.excluded + self.maybe + self.included,
             "excluded = sum of excluded per reason": self.excluded
             == sum(self.excluded_by_reason.values()),
         }
@@ -88,6 +93,7 @@ class PrismaFlow:
         data = asdict(self)
         data["queries"] = [asdict(q) for q in self.queries]
         data["duplicates_removed"] = self.duplicates_removed
+        data["removed_before_screening"] = self.removed_before_screening
         data["checks"] = self.checks
         for key in ("since", "first_search", "last_search"):
             value = data[key]
@@ -134,7 +140,7 @@ def prisma_flow(bind: Connection | Engine, *, since: date | datetime | None = No
         works[article["work"]].append(article)
 
     same_work = previously = deleted = 0
-    outcomes: list[tuple[str | None, str | None]] = []  # (decision, reason) per screened work
+    outcomes: list[tuple[str | None, str | None]] = []  # (decision, reason) per remaining work
     for key, records in works.items():
         if key in earlier:
             previously += len(records)
@@ -163,7 +169,7 @@ def prisma_flow(bind: Connection | Engine, *, since: date | datetime | None = No
         duplicates_same_work=same_work,
         duplicates_previously_identified=previously,
         removed_deleted=deleted,
-        screened=len(outcomes),
+        screened=sum(1 for d, _r in outcomes if d is not None),
         excluded=sum(reasons.values()),
         excluded_by_reason=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
         maybe=sum(1 for d, _r in outcomes if d == "maybe"),
@@ -236,7 +242,7 @@ def render_flow(flow: PrismaFlow) -> str:
 
     identified = [f"Records identified from PubMed: {flow.identified}"]
     identified += [f"  {q.name}: {q.records}" for q in flow.queries]
-    removed = [f"Records removed before screening: {flow.identified - flow.screened}"]
+    removed = [f"Records removed before screening: {flow.removed_before_screening}"]
     removed += [f"  Found by more than one query: {flow.duplicates_across_queries}"]
     removed += [f"  Same work under another PMID: {flow.duplicates_same_work}"]
     if flow.since is not None:
@@ -246,9 +252,11 @@ def render_flow(flow: PrismaFlow) -> str:
 
     excluded = [f"Records excluded: {flow.excluded}"]
     excluded += [f"  {reason}: {n}" for reason, n in flow.excluded_by_reason.items()]
-    lines += ["Screening", *_beside(_box([f"Records screened: {flow.screened}"]), _box(excluded))]
-    lines += _down()
-    lines += _box([f"Maybe (to be decided): {flow.maybe}", f"Awaiting screening: {flow.awaiting}"])
+    to_screen = _box([f"Records to screen: {flow.screened + flow.awaiting}"])
+    awaiting = _box([f"Awaiting screening (no decision yet): {flow.awaiting}"])
+    lines += ["Screening", *_beside(to_screen, awaiting), *_down()]
+    lines += [*_beside(_box([f"Records screened: {flow.screened}"]), _box(excluded)), *_down()]
+    lines += _box([f"Maybe (to be decided): {flow.maybe}"])
     lines += _down()
     lines += ["Included", *_box([f"Records included: {flow.included}"]), ""]
 
@@ -256,8 +264,8 @@ def render_flow(flow: PrismaFlow) -> str:
         lines.append(f"Check: {what}: {'ok' if ok else 'DOES NOT ADD UP'}")
     lines.append(
         f"       {flow.identified} = {flow.duplicates_removed} + {flow.removed_deleted} "
-        f"+ {flow.screened}; {flow.screened} = {flow.excluded} + {flow.maybe} "
-        f"+ {flow.included} + {flow.awaiting}"
+        f"+ {flow.screened} + {flow.awaiting}; {flow.screened} = {flow.excluded} "
+        f"+ {flow.maybe} + {flow.included}"
     )
     return "\n".join(lines)
 

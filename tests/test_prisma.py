@@ -62,8 +62,10 @@ def test_every_number_of_the_flow(review: Engine) -> None:
     assert flow.duplicates_previously_identified == 0
     assert flow.duplicates_removed == 3
     assert flow.removed_deleted == 0
-    assert flow.screened == 9
-    assert flow.identified == flow.duplicates_removed + flow.screened
+    assert flow.removed_before_screening == 3
+    assert flow.screened == 8  # works with a decision; 6 has none (its decision was undone)
+    assert flow.awaiting == 1
+    assert flow.identified == flow.duplicates_removed + flow.screened + flow.awaiting
     assert flow.excluded == 5
     assert flow.excluded_by_reason == {
         "wrong population": 2,
@@ -79,7 +81,7 @@ def test_every_number_of_the_flow(review: Engine) -> None:
 def test_a_work_counts_once_with_its_strongest_decision(review: Engine) -> None:
     decide(review, "7", "exclude", "duplicate")  # the other record of an included work
     flow = prisma_flow(review)
-    assert (flow.included, flow.excluded, flow.screened) == (2, 5, 9)
+    assert (flow.included, flow.excluded, flow.screened, flow.awaiting) == (2, 5, 8, 1)
     assert "duplicate" not in flow.excluded_by_reason
 
 
@@ -90,8 +92,11 @@ def test_a_record_deleted_from_pubmed_and_never_triaged_is_removed_for_that_reas
     add_hits(review, "qC", ["10"])
     mark_deleted(review, ["10", "11"], now=T0 + timedelta(hours=3))  # 11 was already excluded
     flow = prisma_flow(review)
-    assert (flow.identified, flow.removed_deleted, flow.screened, flow.excluded) == (13, 1, 9, 5)
-    assert flow.identified == flow.duplicates_removed + flow.removed_deleted + flow.screened
+    assert (flow.identified, flow.removed_deleted, flow.screened, flow.excluded) == (13, 1, 8, 5)
+    assert flow.awaiting == 1
+    assert flow.identified == (
+        flow.duplicates_removed + flow.removed_deleted + flow.screened + flow.awaiting
+    )
     assert all(flow.checks.values())
 
 
@@ -111,8 +116,8 @@ def test_an_update_counts_only_its_own_searches_and_removes_earlier_finds(review
     assert flow.duplicates_across_queries == 1  # 22
     assert flow.duplicates_previously_identified == 2  # 2 itself, 21 as the same work as 3
     assert flow.duplicates_same_work == 0
-    assert flow.screened == 2
-    assert flow.identified == flow.duplicates_removed + flow.screened
+    assert (flow.screened, flow.awaiting) == (2, 0)
+    assert flow.identified == flow.duplicates_removed + flow.screened + flow.awaiting
     assert (flow.included, flow.excluded, flow.excluded_by_reason) == (1, 1, {"wrong design": 1})
     assert all(flow.checks.values())
 
@@ -131,19 +136,21 @@ def test_the_diagram_and_json_show_the_same_numbers(review: Engine) -> None:
         "Records removed before screening: 3",
         "Found by more than one query: 2",
         "Same work under another PMID: 1",
-        "│ Records screened: 9 │ ──▶ │ Records excluded: 5",
+        "│ Records to screen: 9 │ ──▶ │ Awaiting screening (no decision yet): 1 │",
+        "│ Records screened: 8 │ ──▶ │ Records excluded: 5",
         "wrong population: 2",
         "Maybe (to be decided): 1",
-        "Awaiting screening: 1",
         "│ Records included: 2 │",
-        "Check: identified = duplicates removed + other removals + screened: ok",
-        "Check: screened = excluded + maybe + included + awaiting: ok",
+        "Check: identified = duplicates removed + other removals + screened + awaiting: ok",
+        "Check: screened = excluded + maybe + included: ok",
+        "       12 = 3 + 0 + 8 + 1; 8 = 5 + 1 + 2",
     ):
         assert expected in text, expected
 
     data = json.loads(json.dumps(flow.to_dict()))
     assert data["identified"] == 12
     assert data["duplicates_removed"] == 3
+    assert (data["removed_before_screening"], data["screened"], data["awaiting"]) == (3, 8, 1)
     assert data["queries"][0] == {"name": "qA", "records": 5, "searches": 2}
     assert data["excluded_by_reason"]["wrong population"] == 2
     assert set(data["checks"].values()) == {True}
@@ -165,7 +172,9 @@ def test_numbers_that_do_not_add_up_are_reported() -> None:
         excluded_by_reason={"x": 1},
         included=2,
     )
-    assert broken.checks["identified = duplicates removed + other removals + screened"] is False
+    checks = broken.checks
+    assert checks["identified = duplicates removed + other removals + screened + awaiting"] is False
+    assert checks["screened = excluded + maybe + included"] is True
     assert "DOES NOT ADD UP" in render_flow(broken)
 
 
@@ -174,3 +183,17 @@ def test_an_empty_database_gives_zeroes_that_add_up(engine: Engine) -> None:
     assert (flow.identified, flow.screened, flow.queries) == (0, 0, ())
     assert all(flow.checks.values())
     assert "PRISMA 2020 flow (all searches)" in render_flow(flow)
+
+
+def test_nothing_decided_is_awaiting_not_screened(engine: Engine) -> None:
+    """The demo's case: hits found, no decision yet: nothing has been screened."""
+    save(engine, *(article(p) for p in ("1", "2", "3")))
+    add_hits(engine, "qA", ["1", "2"])
+    add_hits(engine, "qB", ["2", "3"])
+    flow = prisma_flow(engine)
+    assert (flow.identified, flow.duplicates_removed, flow.screened, flow.awaiting) == (4, 1, 0, 3)
+    assert (flow.excluded, flow.maybe, flow.included) == (0, 0, 0)
+    assert all(flow.checks.values())
+    text = render_flow(flow)
+    assert "│ Records screened: 0 │" in text
+    assert "Awaiting screening (no decision yet): 3" in text

@@ -247,10 +247,11 @@ def test_reports_print_text_and_json(setup: tuple[str, Path, Engine]) -> None:
     flow = json.loads(invoke(setup, "report", "prisma", "--json").output)
     assert (flow["identified"], flow["screened"], flow["included"], flow["excluded"]) == (
         3,
-        3,
+        2,
         1,
         1,
     )
+    assert flow["awaiting"] == 1  # 13 has no decision yet
     later = json.loads(invoke(setup, "report", "prisma", "--since", "2026-12-01", "--json").output)
     assert later["identified"] == 0
 

@@ -23,8 +23,8 @@ from .output import dump_json
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as a JSON object.")
 @click.pass_obj
 def prisma_command(app: AppContext, since: datetime | None, as_json: bool) -> None:
-    """PRISMA 2020 flow: identified per query, duplicates removed, screened, excluded
-    (per reason), maybe, included, with a check that the numbers add up."""
+    """PRISMA 2020 flow: identified per query, duplicates removed, screened (excluded
+    per reason, maybe, included), awaiting screening, with a check that the numbers add up."""
     flow = prisma_flow(app.engine, since=since.date() if since else None)
     if as_json:
         click.echo(dump_json(flow.to_dict()))
