@@ -105,7 +105,9 @@ def original_words(text: str, first: int, count: int, folded_text: str | None = 
     """Words ``first`` .. ``first + count - 1`` of ``fold_search(text)`` (``folded_text``
     when the caller has it), as ``text`` has them."""
     spans = word_spans(text)
-    folded = (fold_search(text) if folded_text is None else folded_text).split()
-    if len(spans) != len(folded) or first + count > len(spans):
-        return " ".join(folded[first : first + count])  # a character folds oddly: show folded
+    folded = fold_search(text) if folded_text is None else folded_text
+    words = folded.count(" ") + 1 if folded else 0  # folded words are one space apart
+    if len(spans) != words or first + count > len(spans):
+        shown = folded.split()[first : first + count]
+        return " ".join(shown)  # a character folds oddly: show folded
     return text[spans[first][0] : spans[first + count - 1][1]]

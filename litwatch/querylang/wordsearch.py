@@ -182,7 +182,7 @@ class TextClause(WordSearch):
         match = self.pattern.regex.search(padded)
         if match is None:
             return None
-        first = len(padded[: match.start()].split())
+        first = padded.count(" ", 0, match.start())  # words before it, one space apart
         return _original(field, original, folded, first, len(match.group().split()))
 
 
