@@ -10,11 +10,17 @@ machine that no longer exists (a ``kill -9`` then does not block the next run
 until expiry). The row is read and written inside ``BEGIN IMMEDIATE``, so two
 processes cannot both take it.
 
-PostgreSQL: a session-level ``pg_try_advisory_lock`` held on a connection
-kept open for the duration is the lock; the server releases it when that
-connection ends, also when the worker dies or its machine goes away. The
-``locks`` row is written too, so people (and ``list_locks``) can see who
-holds what; on PostgreSQL its expiry is informative only.
+PostgreSQL: a session-level ``pg_try_advisory_lock`` is the lock; the
+server releases it when its connection ends, also when the worker dies or
+its machine goes away. All the advisory locks a process holds on one
+database live on ONE connection (``_AdvisorySession``), opened with the
+first lock and closed with the last, so a run that locks many queries needs
+one connection, not one per query (the pool would run dry). The ``locks``
+row is written too, so people (and ``list_locks``) can see who holds what;
+on PostgreSQL its expiry is informative only.
+
+Expiries are wall-clock times shared between machines: callers that
+simulate time (the demo) must not pass their clock here.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ import logging
 import os
 import secrets
 import socket
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -83,25 +91,22 @@ class RunLock:
         owner: str,
         ttl: timedelta,
         clock: Clock,
-        session: Connection | None = None,
+        advisory: _AdvisoryHold | None = None,
     ) -> None:
         self.engine = engine
         self.name = name
         self.owner = owner
         self.ttl = ttl
         self._clock = clock
-        self._session = session  # PostgreSQL: the connection holding the advisory lock
+        self._advisory = advisory  # PostgreSQL: where the advisory lock is held
         self.released = False
 
     def refresh(self) -> None:
         """Push the expiry ``ttl`` ahead; raises ``LockLost`` if another process took it."""
         if self.released:
             raise LockLost(self.name, "nobody (released)")
-        if self._session is not None:
-            try:  # the advisory lock lives as long as this connection
-                self._session.execute(select(1))
-            except DBAPIError as exc:
-                raise LockLost(self.name, "nobody (its database session was lost)") from exc
+        if self._advisory is not None and not self._advisory.alive():
+            raise LockLost(self.name, "nobody (its database session was lost)")
         now = self._clock()
         with write_tx(self.engine) as conn:
             result = conn.execute(
@@ -111,7 +116,7 @@ class RunLock:
             )
             if result.rowcount:
                 return
-            if self._session is not None:
+            if self._advisory is not None:
                 # The advisory lock is the truth on PostgreSQL; put the visible row back.
                 _write_row(conn, self.name, self.owner, now, now + self.ttl)
                 return
@@ -130,8 +135,8 @@ class RunLock:
                     delete(LOCKS).where(LOCKS.c.name == self.name, LOCKS.c.owner == self.owner)
                 )
         finally:
-            if self._session is not None:
-                _end_session(self._session, self.name)
+            if self._advisory is not None:
+                self._advisory.release()
 
     def __enter__(self) -> RunLock:
         return self
@@ -227,20 +232,12 @@ def _write_row(
 def _acquire_postgresql(
     engine: Engine, name: str, owner: str, ttl: timedelta, clock: Clock
 ) -> RunLock:
-    # Autocommit: the session holds the lock for minutes without sitting
-    # "idle in transaction" (which would hold back vacuum).
-    session = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        got = bool(session.execute(select(func.pg_try_advisory_lock(advisory_key(name)))).scalar())
-    except BaseException:
-        session.invalidate()
-        session.close()
-        raise
-    if not got:
-        holder = session.execute(
-            select(LOCKS.c.owner).where(LOCKS.c.name == name)
-        ).scalar_one_or_none()
-        session.close()
+    hold = _advisory_session(engine).try_lock(name)
+    if hold is None:
+        with engine.connect() as conn:
+            holder = conn.execute(
+                select(LOCKS.c.owner).where(LOCKS.c.name == name)
+            ).scalar_one_or_none()
         raise LockHeld(name, holder or "another session")
     try:
         now = clock()
@@ -252,22 +249,131 @@ def _acquire_postgresql(
                 log.warning("lock %s: row of %s replaced (its session is gone)", name, previous)
             _write_row(conn, name, owner, now, now + ttl)
     except BaseException:
-        _end_session(session, name)
+        hold.release()
         raise
-    return RunLock(engine, name, owner, ttl, clock, session=session)
+    return RunLock(engine, name, owner, ttl, clock, advisory=hold)
 
 
-def _end_session(session: Connection, name: str) -> None:
-    """Unlock and close; if unlocking fails, drop the connection so the server frees the lock.
+@dataclass(frozen=True)
+class _AdvisoryHold:
+    """One advisory lock on a session; ``generation`` tells a reconnected session apart."""
 
-    A pooled connection returned with the lock still held would keep it for
-    as long as the pool keeps the connection.
+    session: _AdvisorySession
+    key: int
+    generation: int
+
+    def alive(self) -> bool:
+        return self.session.holds(self.key, self.generation)
+
+    def release(self) -> None:
+        self.session.unlock(self.key, self.generation)
+
+
+class _AdvisorySession:
+    """The one connection on which this process holds its advisory locks on one database.
+
+    Opened with the first lock, closed (back to the pool, nothing held) with
+    the last. Session-level advisory locks are re-entrant within a session,
+    so the keys held are tracked here and a second holder in this process is
+    refused like one elsewhere. A mutex serialises use of the connection
+    (``serve`` runs queries and digests in threads). If the connection is
+    lost, every lock on it is gone: it is dropped and the next lock opens a
+    new one (a new ``generation``), and the old holders' ``refresh`` fails.
     """
-    try:
-        unlocked = session.execute(select(func.pg_advisory_unlock(advisory_key(name)))).scalar()
-        if not unlocked:
-            log.warning("lock %s was not held by its session at release", name)
-    except DBAPIError:
-        session.invalidate()
-    finally:
-        session.close()
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._mutex = threading.Lock()
+        self._conn: Connection | None = None
+        self._generation = 0
+        self._schema = ""
+        self._held: set[int] = set()
+
+    def try_lock(self, name: str) -> _AdvisoryHold | None:
+        with self._mutex:
+            conn = self._connect()
+            key = self._key(name)
+            if key in self._held:
+                self._close_if_idle()
+                return None
+            try:
+                got = bool(conn.execute(select(func.pg_try_advisory_lock(key))).scalar())
+            except BaseException:
+                self._drop()
+                raise
+            if not got:
+                self._close_if_idle()
+                return None
+            self._held.add(key)
+            return _AdvisoryHold(self, key, self._generation)
+
+    def holds(self, key: int, generation: int) -> bool:
+        with self._mutex:
+            if self._conn is None or generation != self._generation or key not in self._held:
+                return False
+            try:
+                self._conn.execute(select(1))
+            except DBAPIError:
+                self._drop()
+                return False
+            return True
+
+    def unlock(self, key: int, generation: int) -> None:
+        with self._mutex:
+            if self._conn is None or generation != self._generation or key not in self._held:
+                return  # lost with its connection: nothing to release
+            self._held.discard(key)
+            try:
+                unlocked = self._conn.execute(select(func.pg_advisory_unlock(key))).scalar()
+                if not unlocked:
+                    log.warning("advisory lock %d was not held by its session at release", key)
+            except DBAPIError:
+                # The server frees what a dropped connection held; a pooled
+                # connection returned with the lock held would keep it.
+                self._drop()
+                return
+            self._close_if_idle()
+
+    def _connect(self) -> Connection:
+        if self._conn is None:
+            # Autocommit: the session holds locks for minutes without sitting
+            # "idle in transaction" (which would hold back vacuum).
+            conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                self._schema = str(conn.execute(select(func.current_schema())).scalar())
+            except BaseException:
+                conn.invalidate()
+                conn.close()
+                raise
+            self._conn = conn
+            self._generation += 1
+        return self._conn
+
+    def _key(self, name: str) -> int:
+        # Advisory locks are per database; litwatch stores in different schemas of one
+        # database (test runs, separate teams) must not block each other.
+        return advisory_key(f"{self._schema}/{name}")
+
+    def _close_if_idle(self) -> None:
+        if self._conn is not None and not self._held:
+            self._conn.close()
+            self._conn = None
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.invalidate()
+            self._conn.close()
+            self._conn = None
+        self._held.clear()
+
+
+_SESSIONS: weakref.WeakKeyDictionary[Engine, _AdvisorySession] = weakref.WeakKeyDictionary()
+_SESSIONS_MUTEX = threading.Lock()
+
+
+def _advisory_session(engine: Engine) -> _AdvisorySession:
+    with _SESSIONS_MUTEX:
+        session = _SESSIONS.get(engine)
+        if session is None:
+            session = _SESSIONS[engine] = _AdvisorySession(engine)
+        return session

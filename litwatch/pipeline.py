@@ -36,6 +36,7 @@ same windows again.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -46,11 +47,12 @@ from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from .claims import Catalogue
 from .claims import load_catalogue as read_catalogue
 from .db import write_tx
-from .errors import LitwatchError, LockHeld
+from .errors import LitwatchError, LockHeld, StoreError
 from .eutils import EutilsClient, FetchedBatch
 from .locks import LockLost, RunLock, acquire, default_owner
 from .queries import CLAIMS_FILE, SavedQuery
@@ -128,24 +130,56 @@ def run_monitoring(
     """
     started = clock()
     summary = RunSummary(
-        run_id=uuid.uuid4().hex, until=until or started.date(), started_at=started, dry_run=dry_run
+        run_id=uuid.uuid4().hex,
+        until=_bounded_until(until or started.date()),
+        started_at=started,
+        dry_run=dry_run,
     )
     requests_before = client.request_count
     owner = default_owner()
-    with ExitStack() as locks:
-        runs = _lock_queries(engine, queries, owner, summary, locks, dry_run=dry_run, clock=clock)
-        try:
-            _run(engine, runs, client, summary, catalogue, progress, stop, clock)
-        except (Stopped, LockLost) as exc:
-            _abandon(engine, summary, runs, str(exc), clock)
-        except BaseException as exc:
-            _abandon(engine, summary, runs, f"run aborted: {exc!r}", clock)
-            raise
-        finally:
-            summary.requests = client.request_count - requests_before
-            summary.finished_at = clock()
+    try:
+        with ExitStack() as locks:
+            runs = _lock_queries(engine, queries, owner, summary, locks, dry_run=dry_run)
+            try:
+                _run(engine, runs, client, summary, catalogue, progress, stop, clock)
+            except (Stopped, LockLost) as exc:
+                _abandon(engine, summary, runs, str(exc), clock)
+            except BaseException as exc:
+                reason = database_problem(exc) if isinstance(exc, SQLAlchemyError) else repr(exc)
+                _abandon(engine, summary, runs, f"run aborted: {reason}", clock)
+                raise
+            finally:
+                summary.requests = client.request_count - requests_before
+                summary.finished_at = clock()
+    except SQLAlchemyError as exc:
+        # What is stored stays consistent (see the module docstring); say what happened in
+        # one line, not as a driver traceback.
+        raise StoreError(f"database error: {database_problem(exc)}") from exc
     log.debug("%s", summary.log_line())
     return summary
+
+
+def database_problem(exc: SQLAlchemyError) -> str:
+    """One line for a database failure: the driver's first line, without SQLAlchemy's link."""
+    source = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = str(source).strip().splitlines() or [type(exc).__name__]
+    return _BACKGROUND.sub("", lines[0]).strip()
+
+
+_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)")
+
+
+def _bounded_until(until: date) -> date:
+    """``until``, but never after today (real time, UTC, whatever ``clock`` says).
+
+    Windows reaching into the future would move watermarks past days PubMed
+    has not yet filled, and later runs would skip them.
+    """
+    today = utc_now().date()
+    if until > today:
+        log.warning("windows end today (%s), not on %s: that day has not come", today, until)
+        return today
+    return until
 
 
 def _lock_queries(
@@ -156,8 +190,8 @@ def _lock_queries(
     locks: ExitStack,
     *,
     dry_run: bool,
-    clock: Clock,
 ) -> list[_QueryRun]:
+    """Take each query's lock; locks expire in real time, so the injected clock is not used."""
     runs = []
     for query in queries:
         outcome = QueryOutcome(query.name, status="dry-run" if dry_run else "ok")
@@ -166,7 +200,7 @@ def _lock_queries(
             runs.append(_QueryRun(query, outcome, None))
             continue
         try:
-            lock = acquire(engine, f"query:{query.name}", owner=owner, clock=clock)
+            lock = acquire(engine, f"query:{query.name}", owner=owner)
         except LockHeld as exc:
             outcome.status, outcome.error = "skipped", str(exc)
             log.info("query %s skipped: %s", query.name, exc)
@@ -421,12 +455,15 @@ def _complete(
                 if window.search_id is not None:
                     fail_search(conn, window.search_id, finished_at=clock(), error=window.error)
                 continue
-            stored = article_ids(conn, window.ids)
+            ids = list(dict.fromkeys(window.ids))
+            stored = article_ids(conn, ids)
             assert window.search_id is not None
-            window.new = link_hits(conn, window.search_id, query.name, stored.values())
-            window.updated = sum(1 for p in window.ids if p in updated)
-            absent = [p for p in window.ids if p not in stored]
-            window.known = len(window.ids) - window.new - window.updated - len(absent)
+            window.linked = link_hits(conn, window.search_id, query.name, stored.values())
+            # Disjoint, and with ``absent`` they add up to the window's ids (see search_log).
+            absent = [p for p in ids if p not in stored]
+            window.new = sum(1 for p in ids if p in new)
+            window.updated = sum(1 for p in ids if p in updated)
+            window.known = len(ids) - window.new - window.updated - len(absent)
             if absent:
                 window.warnings.append(
                     f"{len(absent)} PMID(s) found but not stored (deleted, or not returned "
@@ -455,8 +492,10 @@ def _complete(
             watermark=watermarks.get("crdt"),
             mdat_watermark=watermarks.get("mdat"),
         )
-    outcome.new = sum(w.new for w in outcome.windows)
-    outcome.updated = len({p for w in outcome.windows for p in w.ids} & updated)
+    found = {p for w in outcome.windows if w.status == "ok" for p in w.ids}
+    outcome.new = len(found & new)
+    outcome.updated = len(found & updated)
+    outcome.linked = sum(w.linked for w in outcome.windows)
     log.debug(
         "query %s: %s; found %d, new %d, updated %d",
         query.name,

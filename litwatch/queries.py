@@ -83,7 +83,7 @@ def query_files(folder: Path) -> list[Path]:
 def load_queries(folder: Path) -> QueryFolder:
     """Every saved query in ``folder`` and every problem found; nothing is raised per file."""
     result = QueryFolder()
-    seen: dict[str, Path] = {}
+    parsed: list[tuple[TomlDocument, SavedQuery]] = []
     for path in query_files(folder):
         try:
             raw = path.read_bytes()
@@ -95,19 +95,37 @@ def load_queries(folder: Path) -> QueryFolder:
             result.problems.append(exc)
             continue
         query, problems = _from_document(doc, hashlib.sha256(raw).hexdigest())
-        if query is not None and query.name in seen:
-            problems.append(
-                doc.error(
-                    f"duplicate query name {query.name!r} (also in {seen[query.name].name})",
-                    key="name",
-                )
-            )
-            query = None
         result.problems.extend(problems)
         if query is not None:
-            seen[query.name] = path
-            result.queries.append(query)
+            parsed.append((doc, query))
+    duplicates = _duplicate_names(parsed)
+    result.problems.extend(duplicates.values())
+    result.queries = [q for doc, q in parsed if doc.path not in duplicates]
     return result
+
+
+def _duplicate_names(parsed: list[tuple[TomlDocument, SavedQuery]]) -> dict[Path, ConfigError]:
+    """The files whose query name another file has too, each with its problem.
+
+    A name taken from the file name (no ``name`` key) cannot clash with
+    another such name, so the file that sets ``name`` explicitly is the one
+    in error, reported at that key's line whatever order the files sort in.
+    When several files set the same name, the first (in file order) keeps it.
+    """
+    claims: dict[str, list[TomlDocument]] = {}
+    for doc, query in parsed:
+        claims.setdefault(query.name, []).append(doc)
+    problems: dict[Path, ConfigError] = {}
+    for name, docs in claims.items():
+        if len(docs) < 2:
+            continue
+        keeper = next((d for d in docs if "name" not in d.data), docs[0])
+        for doc in docs:
+            if doc is not keeper:
+                problems[doc.path] = doc.error(
+                    f"duplicate query name {name!r} (also in {keeper.path.name})", key="name"
+                )
+    return problems
 
 
 def _from_document(

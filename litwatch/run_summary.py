@@ -28,9 +28,11 @@ class WindowOutcome:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     requests: int = 0
-    new: int = 0
-    known: int = 0
-    updated: int = 0
+    # Of the ids found (disjoint; with any found but not stored, they add up to them):
+    new: int = 0  # not stored before this run
+    known: int = 0  # stored before, and unchanged by this run
+    updated: int = 0  # stored before, and replaced by a newer version in this run
+    linked: int = 0  # linked to this query for the first time (any of the above)
     status: WindowStatus = "pending"
     error: str | None = None
 
@@ -49,6 +51,7 @@ class WindowOutcome:
             "new": self.new,
             "known": self.known,
             "updated": self.updated,
+            "linked": self.linked,
             "status": self.status,
             "error": self.error,
         }
@@ -65,6 +68,7 @@ class QueryOutcome:
     new: int = 0  # of those, stored for the first time by this run
     updated: int = 0  # of those, replaced by a newer version by this run
     to_fetch: int = 0  # of those, not stored or possibly changed (fetched, or would be)
+    linked: int = 0  # of those, linked to this query for the first time by this run
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +80,7 @@ class QueryOutcome:
             "new": self.new,
             "updated": self.updated,
             "to_fetch": self.to_fetch,
+            "linked": self.linked,
             "windows": [w.to_dict() for w in self.windows],
         }
 

@@ -36,12 +36,13 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from .claims import Catalogue
 from .config import Settings
 from .errors import LitwatchError
 from .eutils import EutilsClient, client_from_settings
-from .pipeline import Stopped, run_monitoring
+from .pipeline import Stopped, database_problem, run_monitoring
 from .queries import SavedQuery, load_queries
 from .query_windows import is_query_due
 from .schedules import parse_schedule
@@ -137,6 +138,9 @@ class Worker:
                         log.error("query %s: %s", outcome.name, outcome.error)
             else:
                 log.info("%s", summary.log_line())
+        except (LitwatchError, SQLAlchemyError) as exc:  # one line; the worker goes on
+            log.error("query %s: the run failed: %s", name, _one_line(exc))
+            log.debug("query %s: details", name, exc_info=True)
         except Exception:
             log.exception("query %s: the run failed", name)
         finally:
@@ -162,6 +166,10 @@ class Worker:
             return
         try:
             results = self.send_digests(self.engine, self.settings, self.clock())
+        except (LitwatchError, SQLAlchemyError) as exc:
+            log.error("digest: sending failed: %s", _one_line(exc))
+            log.debug("digest: details", exc_info=True)
+            return
         except Exception:
             log.exception("digest: sending failed")
             return
@@ -284,3 +292,7 @@ def serve(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     log.info("stopped")
+
+
+def _one_line(exc: Exception) -> str:
+    return database_problem(exc) if isinstance(exc, SQLAlchemyError) else str(exc)

@@ -3,9 +3,13 @@
 Built from the ledger (``search_runs``). For each search: the database and
 platform, the query's name and file version, the search string as sent
 (with its date limit), PubMed's own translation, errors and warnings PubMed
-returned, the date it ran, and the records it found (new to the query,
-already known, updated). Failed searches are listed too, marked as such:
-a search record must not look more complete than the searching was.
+returned, the date it ran, and the records it found. Those are split three
+ways, disjoint: ``new`` (not in the database before this run), ``known``
+(already in it, and unchanged by this run) and ``updated`` (already in it,
+and replaced by a newer version in this run); together they make up the
+ids found, less any PubMed listed but did not return (named in the
+search's warnings). Failed searches are listed too, marked as such: a
+search record must not look more complete than the searching was.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from .eutils.windows import crdt_range, pubmed_date
-from .store.ledger import SearchRecord, list_searches
+from .store.ledger import SearchRecord, links_made, list_searches
 
 DATABASE = "PubMed (MEDLINE, PubMed-not-MEDLINE, publisher records)"
 
@@ -56,10 +60,7 @@ class QueryLog:
         """The query file versions (content hashes) that ran, oldest first."""
         return list(dict.fromkeys(s.query_hash for s in self.searches))
 
-    @property
-    def identified(self) -> int:
-        """Records first found by this query in the period."""
-        return sum(s.new_count or 0 for s in self.searches if s.status == "ok")
+    identified: int = 0  # records first found by this query (linked to it) in the period
 
 
 @dataclass
@@ -130,6 +131,9 @@ def search_log(
         log = by_query[record.query_name]
         log.name = record.query_name
         log.searches.append(record)
+    linked = links_made(bind, [r.id for r in records])
+    for log in by_query.values():
+        log.identified = sum(linked.get(s.id, 0) for s in log.searches if s.status == "ok")
     platform = f"NCBI E-utilities ESearch/EFetch at {base_url}, via litwatch {litwatch_version()}"
     return SearchLog(since, until, platform, [by_query[name] for name in sorted(by_query)])
 
@@ -170,7 +174,8 @@ def _search_lines(record: SearchRecord) -> list[str]:
     if record.count is not None:
         lines.append(
             f"  records: {record.count} found; {record.new_count or 0} new, "
-            f"{record.known_count or 0} already known, {record.updated_count or 0} updated"
+            f"{record.known_count or 0} already known (unchanged), "
+            f"{record.updated_count or 0} updated"
         )
     lines.extend(f"  PubMed error: {message}" for message in record.errors)
     lines.extend(f"  PubMed warning: {message}" for message in record.warnings)

@@ -123,6 +123,26 @@ def test_failed_and_interrupted_searches(engine: Engine) -> None:
     assert rows[other_query].status == "running"  # another query's row is not ours to close
 
 
+def test_a_watermark_is_never_stored_after_today(engine: Engine) -> None:
+    today = datetime.now(UTC).date()
+    with write_tx(engine) as conn:
+        save_progress(
+            conn,
+            "q1",
+            run_at=T0,
+            status="ok",
+            file_hash="a",
+            watermark=today + timedelta(days=60),
+            mdat_watermark=today + timedelta(days=60),
+        )
+        save_progress(
+            conn, "q1", run_at=T0, status="ok", file_hash="a", watermark=today + timedelta(days=1)
+        )
+    progress = get_progress(engine, "q1")
+    assert progress is not None
+    assert (progress.watermark, progress.mdat_watermark) == (today, today)
+
+
 def test_watermarks_only_move_forward(engine: Engine) -> None:
     assert get_progress(engine, "q1") is None
     with write_tx(engine) as conn:

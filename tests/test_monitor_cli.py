@@ -231,3 +231,67 @@ def test_run_sends_the_digests_that_are_due(
         ["run", "--all", "--no-digest", "--until", T1.isoformat()], db_url=sqlite_url, stub=stub
     )
     assert "digest" not in quiet.stdout
+
+
+def test_queries_check_counts_files_not_queries_plus_problems(
+    sqlite_url: str, workdir: Path
+) -> None:
+    # One file with two problems, beside the two good ones: 3 files.
+    (workdir / "queries" / "two-problems.toml").write_text(
+        'term = "ketamine[tiab]"\nshedule = "daily"\nlookback_days = -1\n', encoding="utf-8"
+    )
+    result = invoke(["queries", "check"], db_url=sqlite_url)
+    assert result.exit_code == 1
+    assert len(result.stdout.splitlines()) == 2
+    assert "2 problem(s) in 3 file(s)." in result.stderr
+
+
+def test_run_refuses_an_until_after_today(sqlite_url: str, stub: EutilsStub, workdir: Path) -> None:
+    result = invoke(["run", "--all", "--until", "2999-12-31"], db_url=sqlite_url, stub=stub)
+    assert result.exit_code == 2
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("Error:")]
+    assert "--until 2999-12-31 is after today" in line
+    assert stub.requests == []
+    listed = as_json(invoke(["queries", "list", "--json"], db_url=sqlite_url))
+    assert {q["watermark"] for q in listed} == {None}
+
+
+def test_run_sends_due_digests_when_no_query_is_due(
+    sqlite_url: str, stub: EutilsStub, workdir: Path
+) -> None:
+    shutil.copy(bundled_dir("queries") / "claims.toml", workdir / "queries" / "claims.toml")
+    stored = invoke(["run", "--no-digest", "--until", T1.isoformat()], db_url=sqlite_url, stub=stub)
+    assert stored.exit_code == 0, stored.output
+    searched = len(stub.requests)
+    # Every query ran just now: none is due, but the weekly digest (B is a new trial) is.
+    result = invoke(["run", "--json"], db_url=sqlite_url, stub=stub)
+    assert result.exit_code == 0, result.output
+    summary = as_json(result)
+    assert summary["queries"] == []
+    assert [(d["name"], d["status"]) for d in summary["digests"]] == [("weekly", "sent")], summary
+    assert len(list((workdir / "outbox").glob("*.eml"))) == 1
+    assert len(stub.requests) == searched
+    # --no-digest and --dry-run still send nothing.
+    for flag in ("--no-digest", "--dry-run"):
+        quiet = invoke(["run", flag], db_url=sqlite_url, stub=stub)
+        assert quiet.exit_code == 0
+        assert "digest" not in quiet.output
+
+
+def test_a_database_failure_during_run_is_one_line(
+    sqlite_url: str, stub: EutilsStub, workdir: Path
+) -> None:
+    from sqlalchemy import text
+
+    from litwatch.db import open_database, write_tx
+
+    engine = open_database(sqlite_url)
+    with write_tx(engine) as conn:
+        conn.execute(text("DROP TABLE query_hits"))
+    engine.dispose()
+    result = invoke(["run", "--all", "--until", T1.isoformat()], db_url=sqlite_url, stub=stub)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    (line,) = result.stderr.splitlines()[-1:]
+    assert line.startswith("Error: database error: ")
+    assert "query_hits" in line

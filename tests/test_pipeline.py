@@ -125,11 +125,14 @@ def test_first_run_stores_the_window_then_only_what_is_new_or_changed(
     }
     counts = {k: (r.count, r.new_count, r.known_count, r.updated_count) for k, r in windows.items()}
     assert counts == {
+        # new = not stored before this run (in every window that met it), known =
+        # stored and unchanged, updated = stored and replaced: disjoint, adding up.
         ("dystonia", "crdt"): (3, 2, 1, 0),  # H, I new (I was late); F known
-        ("dystonia", "mdat"): (3, 1, 1, 1),  # E newly matches; A updated; H already linked
+        ("dystonia", "mdat"): (3, 2, 0, 1),  # E (newly matches), H new; A updated
         ("crps", "crdt"): (1, 1, 0, 0),  # the retraction notice
-        ("crps", "mdat"): (2, 0, 1, 1),  # B updated (retracted); R already linked
+        ("crps", "mdat"): (2, 1, 0, 1),  # R new; B updated (retracted)
     }
+    assert all(r.new_count + r.known_count + r.updated_count == r.count for r in windows.values())
     assert hit_pmids(engine) == {("dystonia", p) for p in pmids(A, C, E, F, H, I)} | {
         ("crps", p) for p in pmids(B, C, R)
     }

@@ -166,3 +166,29 @@ def test_each_broken_file_gives_one_problem_at_its_line(tmp_path: Path) -> None:
 def test_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="queries folder not found"):
         query_files(tmp_path / "nope")
+
+
+def test_a_duplicate_name_is_the_fault_of_the_file_that_sets_it(tmp_path: Path) -> None:
+    # The file named after the query sorts later; the explicit name is still the one in error.
+    write(tmp_path, "a-copy.toml", '# my variant\nname = "writers-cramp"\nterm = "x[tiab]"\n')
+    write(tmp_path, "writers-cramp.toml", 'term = "ketamine[tiab]"\n')
+    folder = load_queries(tmp_path)
+    assert [(q.name, q.path.name) for q in folder.queries] == [
+        ("writers-cramp", "writers-cramp.toml")
+    ]
+    (problem,) = folder.problems
+    assert str(problem) == (
+        f"{tmp_path / 'a-copy.toml'}:2: duplicate query name 'writers-cramp' "
+        "(also in writers-cramp.toml)"
+    )
+
+
+def test_two_files_setting_the_same_name_keep_the_first(tmp_path: Path) -> None:
+    write(tmp_path, "one.toml", 'name = "same"\nterm = "x[tiab]"\n')
+    write(tmp_path, "two.toml", 'term = "y[tiab]"\nname = "same"\n')
+    folder = load_queries(tmp_path)
+    assert [q.path.name for q in folder.queries] == ["one.toml"]
+    (problem,) = folder.problems
+    assert (
+        str(problem) == f"{tmp_path / 'two.toml'}:2: duplicate query name 'same' (also in one.toml)"
+    )

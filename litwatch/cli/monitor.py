@@ -13,13 +13,14 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..digest import SendResult, send_due
 from ..errors import ConfigError, EutilsError
 from ..eutils import EutilsClient, client_from_settings
-from ..pipeline import ProgressCallback, ProgressEvent, load_catalogue
+from ..pipeline import ProgressCallback, ProgressEvent, database_problem, load_catalogue
 from ..pipeline import run_monitoring as run_pass
-from ..queries import QueryFolder, SavedQuery, describe, load_queries
+from ..queries import QueryFolder, SavedQuery, describe, load_queries, query_files
 from ..query_windows import is_query_due
 from ..run_summary import RunSummary
 from ..search_log import search_log
@@ -69,15 +70,46 @@ def run_command(
     Exits with status 1 when any query failed (its windows are retried next run) or a
     digest could not be delivered (it is retried next run).
     """
+    today = datetime.now(UTC).date()
+    if until is not None and until.date() > today:
+        raise click.UsageError(
+            f"--until {until.date().isoformat()} is after today ({today.isoformat()}, UTC): "
+            "PubMed has no records for days that have not come"
+        )
+    with _database_errors():
+        _run(app, names, run_all, until, dry_run=dry_run, no_digest=no_digest, as_json=as_json)
+
+
+def _run(
+    app: AppContext,
+    names: tuple[str, ...],
+    run_all: bool,
+    until: datetime | None,
+    *,
+    dry_run: bool,
+    no_digest: bool,
+    as_json: bool,
+) -> None:
     settings = app.settings
     folder = _load(settings.queries_dir)
     selected = _select(app, folder, names, run_all=run_all)
     if not selected:
+        # Nothing to search; the digests are still due (an hourly cron sends them from here).
+        digests = [] if dry_run or no_digest else _send_due_digests(app)
         if as_json:
-            click.echo(dump_json({"queries": [], "ok": not folder.problems}))
+            click.echo(
+                dump_json(
+                    {
+                        "queries": [],
+                        "ok": not folder.problems,
+                        "digests": [d.to_dict() for d in digests],
+                    }
+                )
+            )
         else:
             click.echo("No query is due (use --all, or --query NAME).", err=True)
-        if folder.problems:
+            _print_digests(digests)
+        if folder.problems or any(d.status == "failed" for d in digests):
             raise click.exceptions.Exit(1)
         return
     catalogue = None if dry_run else load_catalogue(settings.queries_dir)
@@ -96,11 +128,24 @@ def run_command(
         click.echo(dump_json(summary.to_dict() | {"digests": [d.to_dict() for d in digests]}))
     else:
         _print_summary(summary)
-        for result in digests:
-            click.echo(f"digest {result.name}: {result.status} ({result.reason})")
+        _print_digests(digests)
     digest_failed = any(d.status == "failed" for d in digests)
     if summary.failed or folder.problems or digest_failed:
         raise click.exceptions.Exit(1)
+
+
+def _print_digests(digests: list[SendResult]) -> None:
+    for result in digests:
+        click.echo(f"digest {result.name}: {result.status} ({result.reason})")
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database failure outside the library's own handling: one line, exit 1, no traceback."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"database error: {database_problem(exc)}") from exc
 
 
 def _send_due_digests(app: AppContext) -> list[SendResult]:
@@ -216,7 +261,11 @@ def _plural(count: int, one: str, many: str) -> str:
 def runs_command(
     app: AppContext, name: str | None, status: str | None, limit: int, output_format: str | None
 ) -> None:
-    """The search ledger: every search run, newest first."""
+    """The search ledger: every search run, newest first.
+
+    Of the records a search found: NEW were not in the database before its run,
+    KNOWN were and did not change, UPDATED were and a newer version replaced them.
+    """
     records = list_searches(app.engine, query=name, status=status, limit=limit)
     if output_format:
         emit_rows([r.to_dict() for r in records], output_format)
@@ -257,7 +306,8 @@ def serve_command(app: AppContext) -> None:
         logging.getLogger("litwatch.eutils").setLevel(logging.ERROR)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = app.settings
-    serve(settings, app.engine, catalogue=lambda: load_catalogue(settings.queries_dir))
+    with _database_errors():
+        serve(settings, app.engine, catalogue=lambda: load_catalogue(settings.queries_dir))
 
 
 # -- litwatch queries list / check -------------------------------------------------------
@@ -306,7 +356,7 @@ def check_queries(app: AppContext, remote: bool) -> None:
             for query in folder.queries:
                 found = _check_remote(client, query)
                 problems.extend(found)
-    checked = len(folder.queries) + len(folder.problems)
+    checked = len(query_files(app.settings.queries_dir))
     if problems:
         click.echo(f"{len(problems)} problem(s) in {checked} file(s).", err=True)
         raise click.exceptions.Exit(1)

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Row, Table, and_, insert, select, update
+from sqlalchemy import Connection, Engine, Row, Table, and_, func, insert, select, update
 
 from ..models import QueryHit, QueryState, SearchRun
 from ._common import ARTICLES, chunks, pmid_number, reading, require_aware
@@ -239,8 +239,16 @@ def save_progress(
     watermark: date | None = None,
     mdat_watermark: date | None = None,
 ) -> None:
-    """Record a run of ``name``; a watermark given moves forward (never back)."""
+    """Record a run of ``name``; a watermark given moves forward (never back).
+
+    A watermark is never stored later than today (real time, UTC): a window
+    cannot be complete for days that have not come, and a watermark in the
+    future would make later runs skip the days in between.
+    """
     require_aware(run_at, "run_at")
+    today = datetime.now(UTC).date()
+    watermark = None if watermark is None else min(watermark, today)
+    mdat_watermark = None if mdat_watermark is None else min(mdat_watermark, today)
     current = conn.execute(select(QUERY_STATE).where(QUERY_STATE.c.name == name)).one_or_none()
     values: dict[str, Any] = {"last_run_at": run_at, "last_status": status, "file_hash": file_hash}
     if current is None:
@@ -320,6 +328,20 @@ def link_hits(conn: Connection, search_id: int, query_name: str, article_ids: It
             conn.execute(insert(QUERY_HITS), rows)
             made += len(rows)
     return made
+
+
+def links_made(bind: Connection | Engine, search_ids: Collection[int]) -> dict[int, int]:
+    """``search id -> how many articles it linked to its query first`` (those with any)."""
+    counts: dict[int, int] = {}
+    with reading(bind) as conn:
+        for chunk in chunks(sorted(set(search_ids))):
+            rows = conn.execute(
+                select(QUERY_HITS.c.search_run_id, func.count())
+                .where(QUERY_HITS.c.search_run_id.in_(chunk))
+                .group_by(QUERY_HITS.c.search_run_id)
+            )
+            counts.update({int(search): int(n) for search, n in rows})
+    return counts
 
 
 def hit_pmids(bind: Connection | Engine, query_name: str | None = None) -> set[tuple[str, str]]:
