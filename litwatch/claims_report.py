@@ -4,28 +4,25 @@ For each claim of the catalogue (``queries/claims.toml``), in file order: the
 source article's status for it, the articles tagged with it (by a rule or a
 curator) with their triage decisions, counts per evidence level (all tagged
 articles, and the included ones alone), trials, retractions, and the
-curators' current stances. The catalogue claims' figures come from
-``litwatch.store.tags.claim_evidence`` (what ``litwatch claims show`` prints),
-so the two commands agree; claim ids found in tags or stances but not in the
-catalogue (an older catalogue, a curator's own tag) follow, counted here from
-``tags`` and the triage log the same way.
+curators' current stances. Every figure comes from
+``litwatch.store.tags.count_claim_evidence``, which the digest scoreboard
+uses too and which ``claims show`` agrees with (tests/test_claim_counts.py);
+claim ids found in tags or stances but not in the catalogue (an older
+catalogue, a curator's own tag) follow, counted the same way.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, Engine
 
 from .claims import Catalogue, load_catalogue
 from .errors import InputError
-from .store._common import reading
-from .store.tags import ClaimEvidence, claim_evidence
-from .triage_log import ARTICLES, CURATOR_SOURCE, TAGS, stance_counts
+from .store.tags import ClaimCounts, count_claim_evidence
 
 UNTRIAGED = "untriaged"
 _DECISION_ORDER = ("include", "maybe", "exclude", UNTRIAGED)
@@ -75,29 +72,22 @@ def check_claim_ids(catalogue: Catalogue | None, ids: Iterable[str], *, option: 
 
 def claims_report(bind: Connection | Engine, catalogue: Catalogue | None) -> list[ClaimReport]:
     """One report per catalogue claim in file order, then other claim ids found, sorted."""
-    with reading(bind) as conn:
-        rows = _tag_groups(conn)
-        stances = stance_counts(conn)
-        evidence = claim_evidence(conn, catalogue) if catalogue is not None else {}
-    included = _included_by_level(rows)
-    reports = []
-    for claim in catalogue.claims if catalogue is not None else ():
-        reports.append(
-            _from_evidence(
-                evidence[claim.id],
-                label=claim.label,
-                section=claim.section,
-                article_status=claim.article_status or "",
-                included=included.get(claim.id, Counter()),
-            )
+    counts = count_claim_evidence(bind)  # every claim tagged or given a stance
+    reports = [
+        _from_counts(
+            counts.get(claim.id) or ClaimCounts(claim.id),
+            label=claim.label,
+            section=claim.section,
+            article_status=claim.article_status or "",
         )
+        for claim in (catalogue.claims if catalogue is not None else ())
+    ]
     known = {r.id for r in reports}
-    others = sorted(({row.claim_id for row in rows} | set(stances)) - known)
-    for claim_id in others:
-        counted = _count(claim_id, rows, stances.get(claim_id, Counter()))
-        reports.append(
-            _from_evidence(counted, in_catalogue=False, included=included.get(claim_id, Counter()))
-        )
+    reports += [
+        _from_counts(counted, in_catalogue=False)
+        for claim_id, counted in counts.items()
+        if claim_id not in known
+    ]
     return reports
 
 
@@ -127,85 +117,28 @@ def render_claims(reports: Iterable[ClaimReport]) -> str:
 # -- internals ------------------------------------------------------------------
 
 
-def _tag_groups(conn: Connection) -> list[Any]:
-    """Per (claim, level, trial, retracted, decision, curator-tagged): articles, counted once."""
-    per_article = (
-        select(
-            TAGS.c.claim_id,
-            TAGS.c.article_id,
-            func.max(case((TAGS.c.source == CURATOR_SOURCE, 1), else_=0)).label("by_curator"),
-        )
-        .group_by(TAGS.c.claim_id, TAGS.c.article_id)
-        .subquery()
-    )
-    keys = (
-        per_article.c.claim_id,
-        ARTICLES.c.evidence_level,
-        ARTICLES.c.is_trial,
-        ARTICLES.c.is_retracted,
-        ARTICLES.c.decision,
-        per_article.c.by_curator,
-    )
-    return list(
-        conn.execute(
-            select(*keys, func.count().label("n"))
-            .join(ARTICLES, ARTICLES.c.id == per_article.c.article_id)
-            .where(ARTICLES.c.deleted_at.is_(None))
-            .group_by(*keys)
-        ).all()
-    )
-
-
-def _included_by_level(rows: list[Any]) -> dict[str, Counter[str]]:
-    included: dict[str, Counter[str]] = {}
-    for row in rows:
-        if row.decision == "include":
-            included.setdefault(row.claim_id, Counter())[row.evidence_level or "other"] += row.n
-    return included
-
-
-def _count(claim_id: str, rows: list[Any], stances: Counter[str]) -> ClaimEvidence:
-    """``claim_evidence``'s figures for a claim it does not know (not in the catalogue)."""
-    counted = ClaimEvidence(claim_id)
-    for row in rows:
-        if row.claim_id != claim_id:
-            continue
-        n = int(row.n)
-        level = row.evidence_level or "other"
-        counted.articles += n
-        counted.by_level[level] = counted.by_level.get(level, 0) + n
-        counted.trials += n if row.is_trial else 0
-        counted.retracted += n if row.is_retracted else 0
-        counted.curator_tagged += n if row.by_curator else 0
-        decision = row.decision or UNTRIAGED
-        counted.decisions[decision] = counted.decisions.get(decision, 0) + n
-    counted.stances = dict(stances)
-    return counted
-
-
-def _from_evidence(
-    evidence: ClaimEvidence,
+def _from_counts(
+    counts: ClaimCounts,
     *,
-    included: Counter[str],
     label: str = "",
     section: str = "",
     article_status: str = "",
     in_catalogue: bool = True,
 ) -> ClaimReport:
     return ClaimReport(
-        id=evidence.claim_id,
+        id=counts.claim_id,
         label=label,
         section=section,
         article_status=article_status,
         in_catalogue=in_catalogue,
-        articles=evidence.articles,
-        decisions={d: evidence.decisions[d] for d in _DECISION_ORDER if evidence.decisions.get(d)},
-        by_level=_nonzero(evidence.by_level),
-        included_by_level=_nonzero(dict(included)),
-        trials=evidence.trials,
-        retracted=evidence.retracted,
-        curator_tagged=evidence.curator_tagged,
-        stances={s: evidence.stances[s] for s in _STANCE_ORDER if evidence.stances.get(s)},
+        articles=counts.articles,
+        decisions={d: counts.decisions[d] for d in _DECISION_ORDER if counts.decisions.get(d)},
+        by_level=_nonzero(counts.by_level),
+        included_by_level=_nonzero(counts.included_by_level),
+        trials=counts.trials,
+        retracted=counts.retracted,
+        curator_tagged=counts.curator_tagged,
+        stances={s: counts.stances[s] for s in _STANCE_ORDER if counts.stances.get(s)},
     )
 
 

@@ -41,7 +41,7 @@ from .digest_model import (
 )
 from .models import STANCES, ArticleRow, DigestItem, QueryHit, SearchRun, Tag
 from .models import Digest as DigestRow
-from .triage_log import stance_counts
+from .store.tags import count_claim_evidence
 
 ARTICLES = cast(Table, ArticleRow.__table__)
 DIGESTS = cast(Table, DigestRow.__table__)
@@ -360,53 +360,30 @@ def _same_work(conn: Connection, rows: Sequence[Any]) -> dict[str, list[str]]:
 def _scoreboard(
     conn: Connection, catalogue: _Catalogue, new_entries: list[Entry]
 ) -> tuple[ScoreRow, ...]:
-    """Per summary claim: papers by evidence level (retracted ones counted apart)."""
+    """Per summary claim: papers by evidence level; excluded left out, retracted counted apart."""
     claims = catalogue.summary()
     if not claims:
         return ()
-    counts: dict[str, dict[str | None, int]] = defaultdict(dict)
-    trials: dict[str, int] = defaultdict(int)
-    retracted: dict[str, int] = defaultdict(int)
-    rows = conn.execute(
-        select(
-            TAGS.c.claim_id,
-            ARTICLES.c.evidence_level,
-            ARTICLES.c.is_trial,
-            ARTICLES.c.is_retracted,
-            func.count(func.distinct(ARTICLES.c.id)),
-        )
-        .join(ARTICLES, ARTICLES.c.id == TAGS.c.article_id)
-        .where(_digest_material(), TAGS.c.claim_id.in_([c.id for c in claims]))
-        .group_by(
-            TAGS.c.claim_id,
-            ARTICLES.c.evidence_level,
-            ARTICLES.c.is_trial,
-            ARTICLES.c.is_retracted,
-        )
+    counts = count_claim_evidence(
+        conn, [c.id for c in claims], include_retracted=False, include_excluded=False
     )
-    for claim_id, level, is_trial, is_retracted, n in rows:
-        if is_retracted:
-            retracted[claim_id] += n
-            continue
-        counts[claim_id][level] = counts[claim_id].get(level, 0) + n
-        if is_trial:
-            trials[claim_id] += n
-    stances = stance_counts(conn)
     result = []
     for claim in claims:
-        by_level = sorted(counts[claim.id].items(), key=lambda kv: evidence_rank(kv[0]))
+        counted = counts[claim.id]
+        by_level = sorted(
+            ((level, n) for level, n in counted.by_level.items() if n),
+            key=lambda kv: evidence_rank(kv[0]),
+        )
         result.append(
             ScoreRow(
                 claim=claim,
-                by_level=tuple((level or "unclassified", n) for level, n in by_level),
-                total=sum(counts[claim.id].values()),
-                trials=trials[claim.id],
+                by_level=tuple(by_level),
+                total=counted.articles,
+                trials=counted.trials,
                 new=sum(any(c.id == claim.id for c in e.claims) for e in new_entries),
-                retracted=retracted[claim.id],
+                retracted=counted.retracted,
                 stances=tuple(
-                    (stance, n)
-                    for stance in STANCES
-                    if (n := stances[claim.id][stance] if claim.id in stances else 0)
+                    (stance, n) for stance in STANCES if (n := counted.stances.get(stance, 0))
                 ),
             )
         )

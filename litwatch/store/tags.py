@@ -266,3 +266,106 @@ def _store_batch(
         ],
     )
     return len(taggings)
+
+
+# -- one count of the evidence per claim ------------------------------------------
+# ``claims show``, ``report claims`` and the digest scoreboard all ask this; the
+# options say how each asks, so the same question gets the same answer.
+
+
+@dataclass
+class ClaimCounts(ClaimEvidence):
+    """``ClaimEvidence`` plus the included articles by evidence level."""
+
+    included_by_level: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return super().to_dict() | {"included_by_evidence_level": dict(self.included_by_level)}
+
+
+def count_claim_evidence(
+    bind: Connection | Engine,
+    claim_ids: Sequence[str] | None = None,
+    *,
+    include_retracted: bool = True,
+    include_excluded: bool = True,
+) -> dict[str, ClaimCounts]:
+    """Claim id -> articles per evidence level, trials, decisions, stances.
+
+    An article counts once per claim however it was tagged (rule, curator or
+    both); deleted citations never count; an article with no evidence level
+    yet counts as ``other``. ``claim_ids``: these claims, in this order, each
+    present (every level and decision at 0) even with nothing tagged; None:
+    every claim id found in tags or stances, sorted.
+
+    ``include_retracted=False`` leaves retracted articles out of every figure
+    except ``retracted``, which counts them in either case (the digest's
+    scoreboard); ``include_excluded=False`` leaves out articles a curator
+    excluded (not evidence for the digest's reader). Imported articles count
+    like those a query found: they are evidence, just not news. Stances are
+    the curators' current readings, whatever the options.
+    """
+    tagged = (
+        select(
+            TAGS.c.claim_id,
+            TAGS.c.article_id,
+            func.max(case((TAGS.c.source == CURATOR_SOURCE, 1), else_=0)).label("by_curator"),
+        )
+        .group_by(TAGS.c.claim_id, TAGS.c.article_id)
+        .subquery()
+    )
+    conditions: list[Any] = [ARTICLES.c.deleted_at.is_(None)]
+    if claim_ids is not None:
+        conditions.append(tagged.c.claim_id.in_(list(claim_ids)))
+    if not include_excluded:
+        conditions.append(or_(ARTICLES.c.decision.is_(None), ARTICLES.c.decision != "exclude"))
+    keys = (
+        tagged.c.claim_id,
+        ARTICLES.c.evidence_level,
+        ARTICLES.c.is_trial,
+        ARTICLES.c.is_retracted,
+        ARTICLES.c.decision,
+        tagged.c.by_curator,
+    )
+    with reading(bind) as conn:
+        rows = conn.execute(
+            select(*keys, func.count().label("n"))
+            .join(ARTICLES, ARTICLES.c.id == tagged.c.article_id)
+            .where(*conditions)
+            .group_by(*keys)
+        ).all()
+        stances = stance_counts(conn)
+
+    ids = (
+        list(claim_ids)
+        if claim_ids is not None
+        else sorted({r.claim_id for r in rows} | {*stances})
+    )
+    counts = {
+        claim_id: ClaimCounts(
+            claim_id,
+            by_level=dict.fromkeys(EVIDENCE_LEVELS, 0),
+            decisions=dict.fromkeys((*DECISIONS, "untriaged"), 0),
+        )
+        for claim_id in ids
+    }
+    for row in rows:
+        item = counts[row.claim_id]
+        n = int(row.n)
+        if row.is_retracted:
+            item.retracted += n
+            if not include_retracted:
+                continue
+        level = row.evidence_level or "other"
+        item.articles += n
+        item.by_level[level] = item.by_level.get(level, 0) + n
+        item.trials += n if row.is_trial else 0
+        item.curator_tagged += n if row.by_curator else 0
+        decision = row.decision or "untriaged"
+        item.decisions[decision] = item.decisions.get(decision, 0) + n
+        if decision == "include":
+            item.included_by_level[level] = item.included_by_level.get(level, 0) + n
+    for claim_id, readings in stances.items():
+        if claim_id in counts:
+            counts[claim_id].stances = dict(sorted(Counter(readings).items()))
+    return counts

@@ -1,0 +1,130 @@
+"""One count of the evidence per claim: ``claims show``, ``report claims`` and the digest
+scoreboard give the same answer to the same question (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from digest_fixtures import CLAIMS, SEND1, WEEK1, article, seed_week1, tag_articles
+from sqlalchemy import Engine
+
+from litwatch.claims import load_catalogue
+from litwatch.claims_report import claims_report
+from litwatch.config import DigestSettings
+from litwatch.digest_select import select_digest
+from litwatch.resources import bundled_dir
+from litwatch.store import mark_deleted, save_articles
+from litwatch.store.tags import ClaimEvidence, claim_evidence, count_claim_evidence
+from litwatch.triage import record_stance
+
+
+def seed(engine: Engine) -> None:
+    """Week 1 of the digest fixtures, plus: the excluded 90000007 and an article with no
+    evidence level yet (90000050) on plausible-mechanism, a deleted citation on
+    trials-needed, a stance. 90000006 (on other-movement-disorders) is retracted."""
+    seed_week1(engine)
+    save_articles(
+        engine, [article("90000050", "Unclassified"), article("90000051", "Gone")], now=WEEK1
+    )
+    tag_articles(
+        engine,
+        [
+            ("90000007", "other", False, [], [("plausible-mechanism", {"hits": []})]),
+            ("90000050", None, False, [], [("plausible-mechanism", {"hits": []})]),  # type: ignore[list-item]
+            ("90000051", "rct", True, [], [("trials-needed", {"hits": []})]),
+        ],
+        WEEK1,
+    )
+    mark_deleted(engine, ["90000051"], now=WEEK1)
+    record_stance(engine, "90000004", "plausible-mechanism", "supports", actor="ana", now=SEND1)
+
+
+def figures(item: ClaimEvidence) -> dict[str, Any]:
+    """The figures every view shows, zero counts left out."""
+    return {
+        "articles": item.articles,
+        "by_level": {k: v for k, v in item.by_level.items() if v},
+        "trials": item.trials,
+        "retracted": item.retracted,
+        "curator_tagged": item.curator_tagged,
+        "decisions": {k: v for k, v in item.decisions.items() if v},
+        "stances": dict(item.stances),
+    }
+
+
+def test_the_counts_with_and_without_retracted_and_excluded(engine: Engine) -> None:
+    seed(engine)
+    every = count_claim_evidence(engine)
+    assert figures(every["plausible-mechanism"]) == {
+        "articles": 4,  # 90000004, 90000008 (imported), 90000007 (excluded), 90000050
+        "by_level": {"animal": 1, "other": 3},  # no level yet counts as "other"
+        "trials": 0,
+        "retracted": 0,
+        "curator_tagged": 0,
+        "decisions": {"exclude": 1, "untriaged": 3},
+        "stances": {"supports": 1},
+    }
+    assert every["plausible-mechanism"].included_by_level == {}
+    assert figures(every["other-movement-disorders"])["articles"] == 3
+    assert every["other-movement-disorders"].retracted == 1
+    assert every["other-movement-disorders"].curator_tagged == 1
+    assert every["trials-needed"].articles == 2  # the deleted citation never counts
+
+    shown = count_claim_evidence(
+        engine, ["plausible-mechanism", "other-movement-disorders", "neurorehab-window"],
+        include_retracted=False, include_excluded=False,
+    )  # fmt: skip
+    assert list(shown) == ["plausible-mechanism", "other-movement-disorders", "neurorehab-window"]
+    assert figures(shown["plausible-mechanism"])["by_level"] == {"animal": 1, "other": 2}
+    other = figures(shown["other-movement-disorders"])
+    assert (other["articles"], other["retracted"], other["by_level"]) == (
+        2,
+        1,  # counted apart, not in the other figures
+        {"case-report": 1, "animal": 1},
+    )
+    assert figures(shown["neurorehab-window"])["articles"] == 0
+
+
+def test_claims_show_report_claims_and_the_scoreboard_agree(engine: Engine) -> None:
+    seed(engine)
+    catalogue = load_catalogue(bundled_dir("queries") / "claims.toml")
+    every = count_claim_evidence(engine, catalogue.ids)
+    shown = claim_evidence(engine, catalogue)  # litwatch claims show
+    for claim in catalogue.claims:
+        assert figures(shown[claim.id]) == figures(every[claim.id]), claim.id
+
+    reports = claims_report(engine, catalogue)  # litwatch report claims
+    every = count_claim_evidence(engine, [r.id for r in reports])
+    for report in reports:
+        counted = figures(every[report.id])
+        assert report.articles == counted["articles"], report.id
+        assert report.by_level == counted["by_level"]
+        assert report.decisions == counted["decisions"]
+        assert report.stances == counted["stances"]
+        assert (report.trials, report.retracted, report.curator_tagged) == (
+            counted["trials"],
+            counted["retracted"],
+            counted["curator_tagged"],
+        )
+        assert report.included_by_level == every[report.id].included_by_level
+
+    with engine.connect() as conn:
+        digest = select_digest(
+            conn, DigestSettings(recipients=("a@example.org",)), now=SEND1, claims=CLAIMS
+        )
+    board = {row.claim.id: row for row in digest.scoreboard}
+    assert set(board) == {"established-treatment", "plausible-mechanism",
+                          "other-movement-disorders", "trials-needed"}  # fmt: skip
+    counted_apart = count_claim_evidence(
+        engine, list(board), include_retracted=False, include_excluded=False
+    )
+    for claim_id, row in board.items():
+        counted = figures(counted_apart[claim_id])
+        assert dict(row.by_level) == counted["by_level"], claim_id
+        assert (row.total, row.trials, row.retracted) == (
+            counted["articles"],
+            counted["trials"],
+            counted["retracted"],
+        )
+        assert dict(row.stances) == counted["stances"]
+    assert board["plausible-mechanism"].by_level == (("animal", 1), ("other", 2))
