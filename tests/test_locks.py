@@ -10,11 +10,19 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, text
 
 from litwatch.db import open_database, write_tx
 from litwatch.errors import LockHeld
-from litwatch.locks import LOCKS, LockLost, acquire, hold_lock, list_locks, owner_alive
+from litwatch.locks import (
+    LOCKS,
+    LockLost,
+    acquire,
+    advisory_key,
+    hold_lock,
+    list_locks,
+    owner_alive,
+)
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -155,5 +163,50 @@ def test_postgresql_advisory_lock_outlives_an_expired_row(postgres_url: str) -> 
         first.release()
         with hold_lock(engine, "query:a", owner="w2", clock=clock):
             pass
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_locks_of_a_process_share_one_session(postgres_url: str) -> None:
+    engine = open_database(postgres_url)
+    try:
+        held = [acquire(engine, f"query:q{i:02d}", owner="w1") for i in range(25)]
+        assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        with pytest.raises(LockHeld):  # re-entrant on the server, refused here
+            acquire(engine, "query:q07", owner="w2")
+        for lock in held:
+            lock.refresh()
+            lock.release()
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert list_locks(engine) == []
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_locks_are_lost_with_their_session(postgres_url: str) -> None:
+    engine = open_database(postgres_url)
+    try:
+        first, second = acquire(engine, "query:a"), acquire(engine, "digest:weekly")
+        with engine.connect() as conn:  # the server ends the session (a restart, a network cut)
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+            key = advisory_key(f"{schema}/query:a") & 0xFFFFFFFFFFFFFFFF
+            (pid,) = conn.execute(
+                text(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1"
+                ),
+                {"high": key >> 32, "low": key & 0xFFFFFFFF},
+            ).scalars()
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        for lost in (first, second):
+            with pytest.raises(LockLost):
+                lost.refresh()
+        # A new session takes the locks again; the old holders' release leaves them alone.
+        with hold_lock(engine, "query:a", owner="w2") as again:
+            first.release()
+            second.release()
+            again.refresh()
     finally:
         engine.dispose()

@@ -251,3 +251,24 @@ def test_settings_without_digests_schedule_only_queries(engine: Engine, queries_
     worker = worker_for(engine, queries_dir, send_digests=lambda *_: [])
     worker.settings = replace(worker.settings, digests=())
     assert {job.id for job in worker.build().get_jobs()} == {"query:crps", "query:dystonia"}
+
+
+def test_a_database_failure_in_a_job_is_one_line_and_the_worker_goes_on(
+    engine: Engine,
+    queries_dir: Path,
+    stub: EutilsStub,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from sqlalchemy import text
+
+    from litwatch.db import write_tx
+
+    with write_tx(engine) as conn:
+        conn.execute(text("DROP TABLE query_hits"))
+    worker = worker_for(engine, queries_dir, stub, send_digests=lambda *_: [])
+    with caplog.at_level(logging.INFO, logger="litwatch"):
+        worker.run_query("crps")
+    (line,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert line.getMessage().startswith("query crps: the run failed: database error: ")
+    assert "query_hits" in line.getMessage()
+    assert line.exc_info is None  # no traceback in the worker's log
