@@ -72,7 +72,7 @@ def run_command(
     """
     today = datetime.now(UTC).date()
     if until is not None and until.date() > today:
-        raise click.UsageError(
+        raise click.ClickException(
             f"--until {until.date().isoformat()} is after today ({today.isoformat()}, UTC): "
             "PubMed has no records for days that have not come"
         )

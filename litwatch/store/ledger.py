@@ -12,8 +12,14 @@ Three tables work together here:
 - ``query_state``: per query, the day up to which each window is complete.
 - ``query_hits``: which query found which article, and in which search. A
   pair (query, article) is linked once, by the first search that found it,
-  so overlapping windows and reruns never duplicate hits; how often a search
-  met an article again is in that search's ``known_count``.
+  so overlapping windows and reruns never duplicate hits (``links_made``
+  counts what each search linked first).
+
+A finished search's counts split the PMIDs it found three ways, disjoint:
+``new_count`` (not in the database before the run), ``known_count`` (in it,
+and unchanged by the run) and ``updated_count`` (in it, and replaced by a
+newer version in the run). They add up to the PMIDs found, less any PubMed
+listed but did not return (named in the search's ``warnings``).
 
 Writes take the caller's ``Connection`` (inside ``litwatch.db.write_tx``) so
 the pipeline decides what commits together; reads take an engine or a
