@@ -128,3 +128,15 @@ def test_claims_show_report_claims_and_the_scoreboard_agree(engine: Engine) -> N
         )
         assert dict(row.stances) == counted["stances"]
     assert board["plausible-mechanism"].by_level == (("animal", 1), ("other", 2))
+
+
+def test_claims_show_is_count_claim_evidence_over_the_catalogue(engine: Engine) -> None:
+    """One implementation: every figure ``claims show`` gets, in catalogue order, is exactly
+    ``count_claim_evidence``'s (retracted and excluded articles counted)."""
+    seed(engine)
+    catalogue = load_catalogue(bundled_dir("queries") / "claims.toml")
+    shown = claim_evidence(engine, catalogue)
+    assert list(shown) == list(catalogue.ids)
+    assert shown == count_claim_evidence(engine, catalogue.ids)
+    assert shown["other-movement-disorders"].retracted == 1
+    assert shown["plausible-mechanism"].decisions["exclude"] == 1

@@ -97,7 +97,8 @@ def show_claim(app: AppContext, claim_id: str, limit: int, as_json: bool) -> Non
     if as_json:
         record = claim.describe()
         record["children"] = list(catalogue.children(claim.id))
-        record["evidence"] = evidence.to_dict()
+        # The figures claims show has always printed (report claims adds included-by-level).
+        record["evidence"] = ClaimEvidence.to_dict(evidence)
         record["tagged_articles"] = articles
         click.echo(dump_json(record))
         return

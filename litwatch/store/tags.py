@@ -134,71 +134,16 @@ class ClaimEvidence:
         }
 
 
-def claim_evidence(bind: Connection | Engine, catalogue: Catalogue) -> dict[str, ClaimEvidence]:
-    """Claim id -> evidence so far: articles per evidence level, trials, decisions, stances.
+def claim_evidence(bind: Connection | Engine, catalogue: Catalogue) -> dict[str, ClaimCounts]:
+    """Claim id -> evidence so far, for every claim of the catalogue in its order.
 
-    An article counts once per claim however it was tagged (rule, curator or
-    both). Articles not tagged yet (or tagged with an older catalogue) count
-    as their stored tags say: run ``retag`` first for current figures.
+    What ``claims show`` and ``claims list --evidence`` print: ``count_claim_evidence``
+    over the catalogue's ids (retracted and excluded articles counted), so they
+    agree with ``report claims``. Articles not tagged yet (or tagged with an
+    older catalogue) count as their stored tags say: run ``retag`` first for
+    current figures.
     """
-    evidence = {
-        claim.id: ClaimEvidence(
-            claim.id,
-            by_level=dict.fromkeys(EVIDENCE_LEVELS, 0),
-            decisions=dict.fromkeys((*DECISIONS, "untriaged"), 0),
-        )
-        for claim in catalogue.claims
-    }
-    tagged = (
-        select(
-            TAGS.c.claim_id,
-            TAGS.c.article_id,
-            func.max(case((TAGS.c.source == CURATOR_SOURCE, 1), else_=0)).label("by_curator"),
-        )
-        .group_by(TAGS.c.claim_id, TAGS.c.article_id)
-        .subquery()
-    )
-    query = (
-        select(
-            tagged.c.claim_id,
-            ARTICLES.c.evidence_level,
-            ARTICLES.c.is_trial,
-            ARTICLES.c.is_retracted,
-            ARTICLES.c.decision,
-            tagged.c.by_curator,
-            func.count().label("n"),
-        )
-        .join(ARTICLES, ARTICLES.c.id == tagged.c.article_id)
-        .where(ARTICLES.c.deleted_at.is_(None))
-        .group_by(
-            tagged.c.claim_id,
-            ARTICLES.c.evidence_level,
-            ARTICLES.c.is_trial,
-            ARTICLES.c.is_retracted,
-            ARTICLES.c.decision,
-            tagged.c.by_curator,
-        )
-    )
-    with reading(bind) as conn:
-        rows = conn.execute(query).all()
-        stances = stance_counts(conn)
-    for row in rows:
-        item = evidence.get(row.claim_id)
-        if item is None:  # a claim no longer in the catalogue
-            continue
-        n = int(row.n)
-        item.articles += n
-        level = row.evidence_level or "other"
-        item.by_level[level] = item.by_level.get(level, 0) + n
-        item.trials += n if row.is_trial else 0
-        item.retracted += n if row.is_retracted else 0
-        item.curator_tagged += n if row.by_curator else 0
-        decision = row.decision or "untriaged"
-        item.decisions[decision] = item.decisions.get(decision, 0) + n
-    for claim_id, counts in stances.items():
-        if claim_id in evidence:
-            evidence[claim_id].stances = dict(sorted(Counter(counts).items()))
-    return evidence
+    return count_claim_evidence(bind, catalogue.ids)
 
 
 # -- internals ----------------------------------------------------------------
