@@ -41,6 +41,7 @@ from .digest_model import (
 )
 from .models import STANCES, ArticleRow, DigestItem, QueryHit, SearchRun, Tag
 from .models import Digest as DigestRow
+from .store.ledger import links_made
 from .store.tags import count_claim_evidence
 
 ARTICLES = cast(Table, ArticleRow.__table__)
@@ -399,19 +400,28 @@ def _in_period(after: datetime | None, end: datetime) -> Any:
 def _query_activity(
     conn: Connection, after: datetime | None, end: datetime
 ) -> tuple[QueryActivity, ...]:
+    """Per query: its searches in the period, what PubMed returned, what was new to it.
+
+    "New" is what the query found for the first time (``links_made``): a pair
+    (query, article) is linked once, so a record found by both windows of a run,
+    or again in a later run, counts once. ``search_runs.new_count`` is not used:
+    it counts per window what was new to the database, so summing it counts such
+    a record twice.
+    """
     rows = conn.execute(
         select(
+            SEARCH_RUNS.c.id,
             SEARCH_RUNS.c.query_name,
             SEARCH_RUNS.c.started_at,
             SEARCH_RUNS.c.status,
             SEARCH_RUNS.c.count,
-            SEARCH_RUNS.c.new_count,
         )
         .where(_in_period(after, end))
         .order_by(SEARCH_RUNS.c.query_name, SEARCH_RUNS.c.started_at, SEARCH_RUNS.c.id)
-    )
+    ).all()
+    linked_first = links_made(conn, [row.id for row in rows])
     activity: dict[str, QueryActivity] = {}
-    for name, started, status, count, new in rows:
+    for search_id, name, started, status, count in rows:
         before = activity.get(name)
         activity[name] = QueryActivity(
             name=name,
@@ -419,7 +429,7 @@ def _query_activity(
             last_started=started,
             last_status=status,
             found=(before.found if before else 0) + (count or 0),
-            new=(before.new if before else 0) + (new or 0),
+            new=(before.new if before else 0) + linked_first.get(search_id, 0),
         )
     return tuple(activity.values())
 

@@ -32,12 +32,12 @@ from litwatch.article import (
 )
 from litwatch.db import write_tx
 from litwatch.digest_model import ClaimRef
-from litwatch.models import ArticleRow, QueryHit, SearchRun, Tag
+from litwatch.models import ArticleRow, SearchRun, Tag
 from litwatch.store import save_articles
+from litwatch.store.ledger import link_hits
 
 ARTICLES = cast(Table, ArticleRow.__table__)
 SEARCH_RUNS = cast(Table, SearchRun.__table__)
-QUERY_HITS = cast(Table, QueryHit.__table__)
 TAGS = cast(Table, Tag.__table__)
 
 WEEK1 = datetime(2026, 11, 17, 5, 17, tzinfo=UTC)
@@ -353,6 +353,7 @@ def add_search(
     count: int = 0,
     new: int = 0,
     error: str | None = None,
+    date_field: str = "crdt",
     pmids: Sequence[str] = (),
 ) -> int:
     with write_tx(engine) as conn:
@@ -363,7 +364,7 @@ def add_search(
                 query_name=name,
                 query_hash="0" * 64,
                 term_sent="ketamine",
-                date_field="crdt",
+                date_field=date_field,
                 window_start=started.date(),
                 window_end=started.date(),
                 count=count,
@@ -375,13 +376,12 @@ def add_search(
             )
             .returning(SEARCH_RUNS.c.id)
         ).scalar_one()
-        for pmid in pmids:
-            aid = conn.execute(
-                select(ARTICLES.c.id).where(ARTICLES.c.pmid == int(pmid))
-            ).scalar_one()
-            conn.execute(
-                insert(QUERY_HITS).values(search_run_id=run, article_id=aid, query_name=name)
-            )
+        ids = [
+            conn.execute(select(ARTICLES.c.id).where(ARTICLES.c.pmid == int(p))).scalar_one()
+            for p in pmids
+        ]
+        # As the pipeline links them: a (query, article) pair once, by its first search.
+        link_hits(conn, run, name, ids)
     return int(run)
 
 

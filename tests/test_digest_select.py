@@ -86,6 +86,24 @@ def test_header_lists_searches_and_failures_since_the_last_digest(engine: Engine
     assert digest.period_end == SEND1
 
 
+def test_header_counts_a_record_new_to_a_query_once(engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Both windows of a run find 90000001, each counting it in new_count (new to the
+    database in that window); a later run finds it again. The header says 1 new, once."""
+    seed_week1(engine)
+    t = WEEK1.replace(minute=20)
+    add_search(engine, "two-windows", t, count=1, new=1, pmids=["90000001"])
+    add_search(engine, "two-windows", t, count=1, new=1, pmids=["90000001"], date_field="mdat")
+    activity = {q.name: (q.searches, q.found, q.new) for q in _select(engine).queries}
+    assert activity["two-windows"] == (2, 2, 1)  # PubMed returned it twice; new once
+    assert activity["ketamine-crps"] == (1, 2, 2)  # 90000001 is new to each query that finds it
+
+    settings = Settings(outbox_dir=tmp_path, digests=(WEEKLY,))
+    send_digest(engine, settings, now=SEND1, claims=CLAIMS, transport=OutboxTransport(tmp_path))
+    add_search(engine, "two-windows", SEND1.replace(hour=7), count=1, new=1, pmids=["90000001"])
+    activity = {q.name: (q.searches, q.found, q.new) for q in _select(engine, now=SEND2).queries}
+    assert activity["two-windows"] == (1, 1, 0)  # found again, not new to the query
+
+
 def test_second_digest_has_only_what_is_new_and_updates_to_what_was_sent(
     engine: Engine, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
