@@ -122,7 +122,7 @@ class QueryActivity:
     last_started: datetime
     last_status: str
     found: int  # records PubMed returned, summed over the searches
-    new: int  # records that were new to the database
+    new: int  # records the query found for the first time in the period
 
 
 @dataclass(frozen=True)
