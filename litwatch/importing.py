@@ -133,7 +133,8 @@ def import_file(engine: Engine, path: Path, *, now: datetime) -> FileResult:
     try:
         source = _articles_only(read_records(path), deleted, counter)
         with _read_ahead(source) as articles, write_tx(engine) as conn:
-            saved = save_articles(conn, articles, now=now)
+            # Two saved copies of one record must not replace each other on every import.
+            saved = save_articles(conn, articles, now=now, replace_on_tie=False)
             marked = mark_deleted(conn, deleted, now=now) if deleted else []
     except InputError as exc:
         log.debug("import of %s rolled back", path, exc_info=True)

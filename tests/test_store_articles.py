@@ -478,3 +478,17 @@ def test_impossible_pmids_are_one_line_errors(engine: Engine, pmid: str) -> None
     with pytest.raises(StoreError, match="not a PMID"):
         save_articles(engine, [Article(pmid=pmid, title="x")], now=NOW)
     assert count_articles(engine) == 0
+
+
+def test_on_a_tie_an_import_keeps_the_stored_copy(engine: Engine) -> None:
+    save_articles(engine, [sygma()], now=NOW)
+    other = replace(sygma(), title="Same version, same date, other content.")
+    kept = save_articles(engine, [other], now=LATER, replace_on_tie=False)
+    assert kept.unchanged == ["29768149"]
+    stored = get_article(engine, "29768149")
+    assert stored is not None
+    assert stored.article.title == sygma().title
+    assert stored.updated_at is None
+    # A strictly newer copy still replaces it.
+    newer = replace(other, date_revised=date(2030, 1, 1))
+    assert save_articles(engine, [newer], now=LATER, replace_on_tie=False).updated == ["29768149"]

@@ -66,6 +66,7 @@ def save_articles(
     *,
     now: datetime,
     batch_size: int = BATCH_SIZE,
+    replace_on_tie: bool = True,
 ) -> SaveResult:
     """Store ``articles`` (any iterable, consumed lazily in batches).
 
@@ -74,6 +75,12 @@ def save_articles(
     A PMID given twice is handled in order, as if saved one after the other.
     If iterating ``articles`` raises, the records it gave before are saved and
     the error propagates (wrap the source to keep the counts of a partial file).
+
+    A copy with the same PubMed Version and revision date as the stored one but
+    other content replaces it when ``replace_on_tie`` (the default: a record
+    fetched from PubMed now is the truth, even if its date did not move). Files
+    imported by hand pass False: two saved copies of one record would otherwise
+    replace each other on every import.
     """
     require_aware(now, "now")
     result = SaveResult(new=[], updated=[], unchanged=[])
@@ -82,11 +89,13 @@ def save_articles(
         rows = [_row(article, now) for article in batch]
         if isinstance(target, Engine):
             with write_tx(target) as conn:
-                statement = statement if statement is not None else _upsert_statement(conn)
-                _save_batch(conn, statement, rows, result)
+                if statement is None:
+                    statement = _upsert_statement(conn, replace_on_tie)
+                _save_batch(conn, statement, rows, result, replace_on_tie)
         else:
-            statement = statement if statement is not None else _upsert_statement(target)
-            _save_batch(target, statement, rows, result)
+            if statement is None:
+                statement = _upsert_statement(target, replace_on_tie)
+            _save_batch(target, statement, rows, result, replace_on_tie)
     return result
 
 
@@ -214,7 +223,7 @@ def indexable_work_key(key: str | None) -> str | None:
     return f"{key[: _MAX_WORK_KEY - 17]}#{content_hash_of_json(key)[:16]}"
 
 
-def _upsert_statement(bind: Connection) -> Insert:
+def _upsert_statement(bind: Connection, replace_on_tie: bool) -> Insert:
     t = ARTICLES
 
     def changes(excluded: Any) -> dict[str, Any]:
@@ -222,10 +231,7 @@ def _upsert_statement(bind: Connection) -> Insert:
             excluded.version > t.c.version,
             and_(
                 excluded.version == t.c.version,
-                or_(
-                    t.c.modified.is_(None),
-                    and_(excluded.modified.is_not(None), excluded.modified >= t.c.modified),
-                ),
+                _later_date(excluded.modified, t.c.modified, or_equal=replace_on_tie),
             ),
         )
         replace = and_(not_older, excluded.content_hash != t.c.content_hash)
@@ -240,13 +246,28 @@ def _upsert_statement(bind: Connection) -> Insert:
     return upsert(bind, t, conflict=["pmid"], update=changes)
 
 
+def _later_date(new: Any, stored: Any, *, or_equal: bool) -> Any:
+    """SQL: the new copy's modification date is later than (or, with ``or_equal``, the
+    same as) the stored one's; a stored copy without a date ranks lowest."""
+    if or_equal:
+        return or_(stored.is_(None), and_(new.is_not(None), new >= stored))
+    return or_(
+        and_(stored.is_(None), new.is_not(None)),
+        and_(new.is_not(None), stored.is_not(None), new > stored),
+    )
+
+
 def _rank(version: int, modified: date | None) -> tuple[int, date]:
     """Order of record versions: PubMed Version first, then the modification date."""
     return (version, modified or date.min)
 
 
 def _save_batch(
-    conn: Connection, statement: Insert, rows: list[dict[str, Any]], result: SaveResult
+    conn: Connection,
+    statement: Insert,
+    rows: list[dict[str, Any]],
+    result: SaveResult,
+    replace_on_tie: bool,
 ) -> None:
     stored = {
         pmid: (content_hash, _rank(version, modified))
@@ -261,8 +282,9 @@ def _save_batch(
         before = stored.get(row["pmid"])
         if before is None:
             result.new.append(pmid)
-        elif (
-            before[0] != row["content_hash"] and _rank(row["version"], row["modified"]) >= before[1]
+        elif before[0] != row["content_hash"] and (
+            _rank(row["version"], row["modified"]) > before[1]
+            or (replace_on_tie and _rank(row["version"], row["modified"]) == before[1])
         ):
             result.updated.append(pmid)
         else:
