@@ -39,8 +39,8 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -53,12 +53,13 @@ from .claims import Catalogue
 from .claims import load_catalogue as read_catalogue
 from .db import write_tx
 from .errors import LitwatchError, LockHeld, StoreError
-from .eutils import EutilsClient, FetchedBatch
+from .eutils import EutilsClient
+from .fetching import fetch_and_store
 from .locks import LockLost, RunLock, acquire, default_owner
 from .queries import CLAIMS_FILE, SavedQuery
 from .query_windows import WindowPlan, plan_windows
 from .run_summary import QueryOutcome, RunSummary, WindowOutcome
-from .store import mark_deleted, save_articles, stored_versions
+from .store import stored_versions
 from .store.ledger import (
     article_ids,
     close_interrupted,
@@ -239,7 +240,7 @@ def _run(
     to_fetch = _select_for_fetch(engine, runs, summary)
     if summary.dry_run:
         return
-    fetched, new, updated = _fetch_and_store(
+    fetched, new, updated = fetch_and_store(
         engine, sorted(to_fetch, key=int), client, summary, checkpoint, report, clock
     )
     refresh_locks()  # everything is stored: finish even if a shutdown was asked for
@@ -367,62 +368,6 @@ def _select_for_fetch(engine: Engine, runs: list[_QueryRun], summary: RunSummary
     summary.found = len(found)
     summary.to_fetch = len(to_fetch)
     return to_fetch
-
-
-def _fetch_and_store(
-    engine: Engine,
-    pmids: list[str],
-    client: EutilsClient,
-    summary: RunSummary,
-    checkpoint: Callable[[], None],
-    report: Callable[..., None],
-    clock: Clock,
-) -> tuple[set[str], set[str], set[str]]:
-    """Fetch ``pmids`` in batches, storing each; stops at the first batch that fails."""
-    fetched: set[str] = set()
-    new: set[str] = set()
-    updated: set[str] = set()
-    report("fetch", 0, len(pmids))
-    if not pmids:
-        return fetched, new, updated
-    with _closing(client.fetch(pmids)) as batches:
-        while True:
-            checkpoint()
-            try:
-                batch = next(batches, None)
-                if batch is None:
-                    break
-                now = clock()
-                saved = save_articles(engine, batch.articles, now=now)
-                if batch.deleted:
-                    mark_deleted(engine, batch.deleted, now=now)
-            except LitwatchError as exc:
-                summary.fetch_error = str(exc)
-                log.info("fetch stopped after %d of %d PMIDs: %s", len(fetched), len(pmids), exc)
-                break
-            fetched.update(batch.requested)
-            new.update(saved.new)
-            updated.update(saved.updated)
-            summary.unchanged += saved.n_unchanged
-            summary.deleted.extend(batch.deleted)
-            summary.missing.extend(batch.missing)
-            summary.fetch_batches += 1
-            report("fetch", len(fetched), len(pmids))
-    summary.fetched = len(fetched)
-    summary.new = len(new)
-    summary.updated = len(updated)
-    return fetched, new, updated
-
-
-@contextmanager
-def _closing(batches: Iterator[FetchedBatch]) -> Iterator[Iterator[FetchedBatch]]:
-    """Close the fetch generator (and its open response) when the loop stops early."""
-    try:
-        yield batches
-    finally:
-        close = getattr(batches, "close", None)
-        if close is not None:
-            close()
 
 
 def _complete(
