@@ -18,8 +18,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from stub_scenario import client_for, corpus_dir, saved_queries, stub_for, write_queries
 
 from litwatch.db import create_engine_for, open_database
+from litwatch.eutils import EutilsClient
+from litwatch.queries import SavedQuery
+from litwatch.testing.eutils_stub import EutilsStub
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -97,3 +101,26 @@ def engine(db_url: str) -> Iterator[Engine]:
     engine = open_database(db_url)
     yield engine
     engine.dispose()
+
+
+# -- the growing PubMed of tests/stub_scenario.py, shared by the monitoring tests --------
+
+
+@pytest.fixture
+def stub(tmp_path: Path) -> Iterator[EutilsStub]:
+    """The local E-utilities server on week 1 of ``stub_scenario`` (modules may override)."""
+    with stub_for(corpus_dir(tmp_path / "corpus")) as running:
+        yield running
+
+
+@pytest.fixture
+def queries(tmp_path: Path) -> list[SavedQuery]:
+    """The two saved queries of ``stub_scenario`` (dystonia, crps; modules may override)."""
+    return saved_queries(write_queries(tmp_path / "queries"))
+
+
+@pytest.fixture
+def client(stub: EutilsStub) -> Iterator[EutilsClient]:
+    """A client for ``stub`` with the fast test pacing."""
+    with client_for(stub) as made:
+        yield made

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,21 +13,13 @@ from stub_scenario import (
     API_KEY,
     T1,
     T2,
-    corpus_dir,
     grow,
-    stub_for,
     write_queries,
 )
 
 from litwatch.cli import cli
 from litwatch.resources import bundled_dir
 from litwatch.testing.eutils_stub import EutilsStub
-
-
-@pytest.fixture
-def stub(tmp_path: Path) -> Iterator[EutilsStub]:
-    with stub_for(corpus_dir(tmp_path / "corpus")) as running:
-        yield running
 
 
 @pytest.fixture

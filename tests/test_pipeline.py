@@ -6,13 +6,11 @@ See ``stub_scenario`` for the two weeks of records. Runs on SQLite and PostgreSQ
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine
 from stub_scenario import (
     START,
@@ -27,13 +25,9 @@ from stub_scenario import (
     I,
     R,
     client_for,
-    corpus_dir,
     db_state,
     fetched_pmids,
     grow,
-    saved_queries,
-    stub_for,
-    write_queries,
 )
 
 from litwatch.eutils import EutilsClient
@@ -45,23 +39,6 @@ from litwatch.resources import bundled_dir
 from litwatch.store import get_article
 from litwatch.store.ledger import QueryProgress, get_progress, hit_pmids, list_searches
 from litwatch.testing.eutils_stub import EutilsStub
-
-
-@pytest.fixture
-def queries(tmp_path: Path) -> list[SavedQuery]:
-    return saved_queries(write_queries(tmp_path / "queries"))
-
-
-@pytest.fixture
-def stub(tmp_path: Path) -> Iterator[EutilsStub]:
-    with stub_for(corpus_dir(tmp_path / "corpus")) as running:
-        yield running
-
-
-@pytest.fixture
-def client(stub: EutilsStub) -> Iterator[EutilsClient]:
-    with client_for(stub) as made:
-        yield made
 
 
 def pmids(*records: object) -> set[str]:

@@ -5,12 +5,9 @@ Each test runs on SQLite and PostgreSQL (the ``engine`` fixture).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 from stub_scenario import (
     T1,
@@ -21,12 +18,7 @@ from stub_scenario import (
     F,
     H,
     I,
-    client_for,
-    corpus_dir,
     grow,
-    saved_queries,
-    stub_for,
-    write_queries,
 )
 
 from litwatch.eutils import EutilsClient
@@ -35,23 +27,6 @@ from litwatch.pipeline import ProgressEvent, run_monitoring
 from litwatch.queries import SavedQuery
 from litwatch.store.ledger import get_progress, hit_pmids, list_searches
 from litwatch.testing.eutils_stub import EutilsStub
-
-
-@pytest.fixture
-def queries(tmp_path: Path) -> list[SavedQuery]:
-    return saved_queries(write_queries(tmp_path / "queries"))
-
-
-@pytest.fixture
-def stub(tmp_path: Path) -> Iterator[EutilsStub]:
-    with stub_for(corpus_dir(tmp_path / "corpus")) as running:
-        yield running
-
-
-@pytest.fixture
-def client(stub: EutilsStub) -> Iterator[EutilsClient]:
-    with client_for(stub) as made:
-        yield made
 
 
 def real_today() -> date:

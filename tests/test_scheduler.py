@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +21,7 @@ from stub_scenario import (
     API_KEY,
     T1,
     client_for,
-    corpus_dir,
     db_state,
-    stub_for,
     write_queries,
 )
 
@@ -47,12 +44,6 @@ def queries_dir(tmp_path: Path) -> Path:
             "broken.toml": "term = 'ketamin*[tiab] AND (dystoni*[tiab]'\n",
         },
     )
-
-
-@pytest.fixture
-def stub(tmp_path: Path) -> Iterator[EutilsStub]:
-    with stub_for(corpus_dir(tmp_path / "corpus")) as running:
-        yield running
 
 
 def worker_for(

@@ -14,26 +14,19 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from mailserver import MailServer
 from sqlalchemy import select
-from stub_scenario import API_KEY, corpus_dir, fetched_pmids, stub_for, write_queries
+from stub_scenario import API_KEY, fetched_pmids, write_queries
 
 from litwatch.db import open_database
 from litwatch.models import ArticleRow, Digest, DigestItem, QueryHit, SearchRun
 from litwatch.testing.eutils_stub import EutilsStub
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-
-
-@pytest.fixture
-def stub(tmp_path: Path) -> Iterator[EutilsStub]:
-    with stub_for(corpus_dir(tmp_path / "corpus")) as running:
-        yield running
 
 
 def config_for(folder: Path, smtp_port: int) -> Path:
