@@ -1,5 +1,7 @@
 from datetime import date
 
+import pytest
+
 from litwatch.article import (
     AbstractSection,
     Article,
@@ -86,3 +88,25 @@ def test_work_key_prefers_doi_then_title_year_author() -> None:
     )
     assert work_key(no_doi) == work_key(same_work)
     assert work_key(Article(pmid="3")) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "control \x00\x01\x1f\x7f chars",
+        'quote " and \\ backslash',
+        "\u2028\u2029 separators",
+        "</script> <b>",
+        "Kétamine — β 😀",
+        "tab\tnew\nline\r",
+    ],
+)
+def test_canonical_json_escapes_as_the_json_module_does(text: str) -> None:
+    import json
+
+    record = Article(pmid="1", title=text, keywords=(text,))
+    expected = json.dumps(
+        record.to_dict(), ensure_ascii=False, separators=(",", ":"), sort_keys=True
+    )
+    assert record.to_json() == expected
+    assert Article.from_json(record.to_json()) == record
