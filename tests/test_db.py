@@ -29,6 +29,10 @@ from litwatch.store import count_articles, save_articles
 
 LOCKS = Lock.__table__
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+# This litwatch's schema revision, and the one the test migrations below add.
+SCRIPT = Migrations().script()
+HEAD = SCRIPT.get_current_head()
+NEXT = "9001"
 
 # A second migration, used to play "an older litwatch wrote this database" and
 # "a newer litwatch wrote this database" with real revisions.
@@ -36,8 +40,8 @@ EXTRA_REVISION = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "9001"
+down_revision = "@HEAD@"
 branch_labels = None
 depends_on = None
 
@@ -57,7 +61,9 @@ def downgrade():
 def newer_migrations(tmp_path: Path) -> Migrations:
     folder = tmp_path / "newer_versions"
     folder.mkdir()
-    (folder / "0002_lock_note.py").write_text(EXTRA_REVISION, encoding="utf-8")
+    (folder / "9001_lock_note.py").write_text(
+        EXTRA_REVISION.replace("@HEAD@", str(HEAD)), encoding="utf-8"
+    )
     return Migrations(extra_version_locations=(folder,))
 
 
@@ -73,7 +79,7 @@ def test_new_database_is_created_at_head_and_matches_the_models(db_url: str) -> 
     engine = open_database(db_url)
     try:
         with engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0001"
+            assert MigrationContext.configure(conn).get_current_revision() == HEAD
             tables = set(inspect(conn).get_table_names())
             context = MigrationContext.configure(
                 conn, opts={"compare_type": True, "include_name": _not_text_search}
@@ -86,7 +92,7 @@ def test_new_database_is_created_at_head_and_matches_the_models(db_url: str) -> 
         engine.dispose()
     status = check_database(db_url)
     assert status.up_to_date
-    assert (status.current, status.head, status.pending) == ("0001", "0001", ())
+    assert (status.current, status.head, status.pending) == (HEAD, HEAD, ())
 
 
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(sqlite_url: str) -> None:
@@ -139,7 +145,7 @@ def test_check_does_not_create_a_missing_sqlite_file(tmp_path: Path) -> None:
     status = check_database(f"sqlite:///{path}")
     assert status.empty
     assert not status.up_to_date
-    assert status.pending == ("0001",)
+    assert status.pending == tuple(r.revision for r in reversed(list(SCRIPT.walk_revisions())))
     assert not path.exists()
 
 
@@ -147,18 +153,18 @@ def test_check_does_not_create_a_missing_sqlite_file(tmp_path: Path) -> None:
 
 
 def test_older_schema_is_refused_until_upgraded(db_url: str, newer_migrations: Migrations) -> None:
-    open_database(db_url).dispose()  # written by "this" litwatch, at 0001
+    open_database(db_url).dispose()  # written by "this" litwatch, at HEAD
 
     with pytest.raises(StoreError) as refused:
         open_database(db_url, migrations=newer_migrations)
-    assert "is at schema 0001, this litwatch needs 0002: run `litwatch db upgrade`" in str(
+    assert f"is at schema {HEAD}, this litwatch needs {NEXT}: run `litwatch db upgrade`" in str(
         refused.value
     )
 
     status = check_database(db_url, migrations=newer_migrations)
-    assert (status.current, status.head, status.pending) == ("0001", "0002", ("0002",))
+    assert (status.current, status.head, status.pending) == (HEAD, NEXT, (NEXT,))
 
-    assert upgrade_database(db_url, migrations=newer_migrations) == ["0002"]
+    assert upgrade_database(db_url, migrations=newer_migrations) == [NEXT]
     assert upgrade_database(db_url, migrations=newer_migrations) == []  # nothing left to do
     engine = open_database(db_url, migrations=newer_migrations)
     try:
@@ -174,15 +180,15 @@ def test_open_with_upgrade_migrates_an_older_schema(
 ) -> None:
     open_database(sqlite_url).dispose()
     open_database(sqlite_url, upgrade=True, migrations=newer_migrations).dispose()
-    assert check_database(sqlite_url, migrations=newer_migrations).current == "0002"
+    assert check_database(sqlite_url, migrations=newer_migrations).current == NEXT
 
 
 REBUILD_ARTICLES = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "9001"
+down_revision = "@HEAD@"
 branch_labels = None
 depends_on = None
 
@@ -229,9 +235,11 @@ def test_rebuilding_a_referenced_table_keeps_the_rows_that_refer_to_it(
         engine.dispose()
     folder = tmp_path / "rebuild_versions"
     folder.mkdir()
-    (folder / "0002_rebuild_articles.py").write_text(REBUILD_ARTICLES, encoding="utf-8")
+    (folder / "9001_rebuild_articles.py").write_text(
+        REBUILD_ARTICLES.replace("@HEAD@", str(HEAD)), encoding="utf-8"
+    )
 
-    assert upgrade_database(db_url, migrations=Migrations((folder,))) == ["0002"]
+    assert upgrade_database(db_url, migrations=Migrations((folder,))) == [NEXT]
     engine = open_database(db_url, migrations=Migrations((folder,)))
     try:
         with engine.connect() as conn:
@@ -247,7 +255,7 @@ def test_rebuilding_a_referenced_table_keeps_the_rows_that_refer_to_it(
 
 def test_newer_schema_is_refused(db_url: str, newer_migrations: Migrations) -> None:
     upgrade_database(db_url, migrations=newer_migrations)  # a "newer litwatch" wrote it
-    with pytest.raises(StoreError, match="at schema 0002, written by a newer litwatch"):
+    with pytest.raises(StoreError, match=f"at schema {NEXT}, written by a newer litwatch"):
         open_database(db_url)
     with pytest.raises(StoreError, match="written by a newer litwatch"):
         upgrade_database(db_url)

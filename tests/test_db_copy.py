@@ -30,7 +30,7 @@ from litwatch.models import (
     Tag,
     TriageEvent,
 )
-from litwatch.store import get_article, save_articles
+from litwatch.store import get_article, list_articles, save_articles
 
 NOW = datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -125,6 +125,19 @@ def test_sqlite_to_sqlite_copies_every_row(tmp_path: Path) -> None:
     engine.dispose()
     assert later is not None
     assert later.id == 6
+
+
+def test_a_sqlite_copy_is_searchable(tmp_path: Path) -> None:
+    source = f"sqlite:///{tmp_path}/a.db"
+    target = f"sqlite:///{tmp_path}/b.db"
+    fill(source)
+    copy_database(source, target)
+    engine = open_database(target)
+    try:
+        found = list_articles(engine, search="ketamine crampe")
+    finally:
+        engine.dispose()
+    assert len(found) == 5
 
 
 def test_refuses_a_target_with_rows(tmp_path: Path) -> None:

@@ -5,11 +5,22 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, text
+from alembic import command
+from sqlalchemy import Engine, insert, text
 
 from litwatch.article import AbstractSection, Article, MeshHeading
+from litwatch.db import (
+    Migrations,
+    RawJson,
+    create_engine_for,
+    open_database,
+    upgrade_database,
+    write_tx,
+)
 from litwatch.store import count_articles, list_articles, save_articles
+from litwatch.store._common import ARTICLES
 from litwatch.store.search import search_words
+from litwatch.stored_form import stored_columns
 
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
 
@@ -85,3 +96,61 @@ def test_dashes_and_greek_letters_separate_and_spell_words(engine: Engine) -> No
     assert pmids(engine, "Newcastle") == ["90000204"]
     assert pmids(engine, "ottawa beta blocker") == ["90000204"]
     assert pmids(engine, "β-blocker") == ["90000204"]
+
+
+def _fts_integrity_ok(engine: Engine) -> None:
+    """FTS5 compares its index with the articles' text; raises if they disagree."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)"
+        )
+
+
+def test_the_sqlite_index_matches_the_rows_through_saves_updates_and_deletes(
+    sqlite_url: str,
+) -> None:
+    engine = open_database(sqlite_url)
+    try:
+        save_articles(engine, corpus(), now=NOW)
+        save_articles(engine, corpus(), now=NOW)  # unchanged: the index is not touched
+        gone = replace(corpus()[1], title="Esketamine for anhedonia", keywords=(), version=2)
+        save_articles(engine, [gone], now=NOW)
+        _fts_integrity_ok(engine)
+        assert pmids(engine, "anhedonia") == ["90000202"]
+        assert pmids(engine, "depression") == []
+        assert pmids(engine, "mood") == []
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM articles WHERE pmid = 90000203"))
+        _fts_integrity_ok(engine)
+        assert pmids(engine, "dystonic") == []
+    finally:
+        engine.dispose()
+
+
+def test_rows_indexed_before_migration_0002_stay_searchable(sqlite_url: str) -> None:
+    """A database written by 0001 (a trigger indexed each row), upgraded, then written again."""
+    engine = create_engine_for(sqlite_url)
+    try:
+        with write_tx(engine) as conn:
+            command.upgrade(Migrations().config(conn), "0001")
+            rows = [
+                {
+                    **stored_columns(a),
+                    "data": RawJson(stored_columns(a)["data"]),
+                    "first_seen": NOW,
+                    "last_seen": NOW,
+                }
+                for a in corpus()[:2]
+            ]
+            conn.execute(insert(ARTICLES), rows)  # as 0001's litwatch did: the trigger indexes
+    finally:
+        engine.dispose()
+    upgrade_database(sqlite_url)
+    engine = open_database(sqlite_url)
+    try:
+        save_articles(engine, corpus(), now=NOW)  # two unchanged, one new
+        _fts_integrity_ok(engine)
+        assert pmids(engine, "ketamine") == ["90000201"]
+        assert pmids(engine, "dystonic") == ["90000203"]
+    finally:
+        engine.dispose()

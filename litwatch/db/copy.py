@@ -105,6 +105,10 @@ def _copy(source: Engine, target: Engine) -> CopyReport:
                 dst.execute(insert(table), batch)
         if dst.dialect.name == "postgresql":
             _reset_sequences(dst, tables)
+        else:
+            # New articles enter SQLite's full-text index through the store
+            # (store.search.index_new_articles), not a trigger: index the copy.
+            dst.exec_driver_sql("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
         report = CopyReport(
             source=safe_url(source.url),
             target=safe_url(target.url),

@@ -11,25 +11,14 @@ from sqlalchemy import Connection, Engine, Table
 
 from ..errors import StoreError
 from ..models import ArticleRow
+from ..stored_form import pmid_number
 
 ARTICLES = cast(Table, ArticleRow.__table__)
+__all__ = ["ARTICLES", "BATCH_SIZE", "chunks", "pmid_number", "reading", "require_aware"]
 
 # Rows per statement and per transaction: large enough to amortise the
 # round trips, small enough to keep SQLite's write lock short for other writers.
 BATCH_SIZE = 500
-
-
-_MAX_PMID = 2**63 - 1
-
-
-def pmid_number(pmid: str, *, where: str = "") -> int:
-    """The PMID as stored (an integer); refuses anything that is not one."""
-    text = pmid.strip()
-    # ASCII digits only (str.isdigit also accepts "²"), and within BIGINT on both dialects.
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= _MAX_PMID:
-        suffix = f" ({where})" if where else ""
-        raise StoreError(f"not a PMID: {pmid!r}{suffix}")
-    return int(text)
 
 
 def require_aware(value: datetime, name: str) -> None:

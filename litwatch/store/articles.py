@@ -15,20 +15,23 @@ writer may make them off by the records both saved (the rows stay right).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, and_, case, null, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 
-from ..article import Article, PartialDate, content_hash_of_json, normalise_doi, work_key
+from ..article import Article
 from ..db import RawJson, upsert, write_tx
 from ..errors import StoreError
+from ..stored_form import stored_columns
 from ._common import ARTICLES, BATCH_SIZE, chunks, pmid_number, reading, require_aware
 from .records import SaveResult, StoredVersion
-from .search import search_text
+from .search import index_new_articles
+
+T = TypeVar("T")
 
 # Columns copied from the record; replaced together when a newer copy arrives.
 _CONTENT_COLUMNS = (
@@ -55,10 +58,6 @@ _CONTENT_COLUMNS = (
     "content_hash",
 )
 
-# Work keys longer than this are shortened with a hash suffix: PostgreSQL
-# refuses B-tree index entries over ~2.7 kB, and a folded title can be long.
-_MAX_WORK_KEY = 200
-
 
 def save_articles(
     target: Connection | Engine,
@@ -82,11 +81,37 @@ def save_articles(
     imported by hand pass False: two saved copies of one record would otherwise
     replace each other on every import.
     """
+    # Whole batches are converted before any is written: a bad record refuses its batch.
+    batches = _batches(articles, batch_size, key=lambda article: article.pmid)
+    converted = ([stored_columns(article) for article in batch] for batch in batches)
+    return _save_batches(target, converted, now=now, replace_on_tie=replace_on_tie)
+
+
+def save_columns(
+    target: Connection | Engine,
+    records: Iterable[dict[str, Any]],
+    *,
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+    replace_on_tie: bool = True,
+) -> SaveResult:
+    """``save_articles`` for records already turned into ``stored_columns`` (import workers)."""
+    batches = _batches(records, batch_size, key=lambda columns: columns["pmid"])
+    return _save_batches(target, batches, now=now, replace_on_tie=replace_on_tie)
+
+
+def _save_batches(
+    target: Connection | Engine,
+    batches: Iterable[list[dict[str, Any]]],
+    *,
+    now: datetime,
+    replace_on_tie: bool,
+) -> SaveResult:
     require_aware(now, "now")
     result = SaveResult(new=[], updated=[], unchanged=[])
     statement: Insert | None = None
-    for batch in _batches(articles, batch_size):
-        rows = [_row(article, now) for article in batch]
+    for batch in batches:
+        rows = [_with_times(columns, now) for columns in batch]
         if isinstance(target, Engine):
             with write_tx(target) as conn:
                 if statement is None:
@@ -147,21 +172,22 @@ def mark_deleted(target: Connection | Engine, pmids: Iterable[str], *, now: date
 # -- internals ----------------------------------------------------------------
 
 
-def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
+def _batches(items: Iterable[T], size: int, *, key: Callable[[T], object]) -> Iterator[list[T]]:
     """Batches of at most ``size`` with no PMID twice (a repeat starts a new batch).
 
     One statement cannot upsert a row twice (PostgreSQL refuses it), and
     splitting keeps "saved one after the other" semantics for repeats.
     """
-    batch: list[Article] = []
-    seen: set[str] = set()
+    batch: list[T] = []
+    seen: set[object] = set()
     try:
-        for article in articles:
-            if len(batch) >= size or article.pmid in seen:
+        for item in items:
+            pmid = key(item)
+            if len(batch) >= size or pmid in seen:
                 yield batch
                 batch, seen = [], set()
-            batch.append(article)
-            seen.add(article.pmid)
+            batch.append(item)
+            seen.add(pmid)
     except Exception:
         # The source failed (e.g. a truncated file): the records it gave are
         # still saved, then its error goes on to the caller.
@@ -172,55 +198,10 @@ def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
         yield batch
 
 
-def _row(article: Article, now: datetime) -> dict[str, Any]:
-    canonical = article.to_json()
-    return {
-        "pmid": pmid_number(article.pmid, where=f"record {article.pmid!r}"),
-        "version": article.version,
-        "kind": article.kind,
-        "status": article.status,
-        "title": article.title,
-        "doi": article.doi,
-        "doi_norm": normalise_doi(article.doi),
-        "pmcid": article.pmcid,
-        "journal": article.journal_title,
-        "journal_iso": article.journal_iso,
-        "pub_date": _sortable(article.pub_date),
-        "pub_year": article.pub_year,
-        "language": article.languages[0] if article.languages else None,
-        "created": article.created,
-        "modified": article.modified,
-        "is_retracted": article.is_retracted,
-        "has_erratum": article.has_erratum,
-        "is_indexed": article.is_indexed,
-        "work_key": indexable_work_key(work_key(article)),
-        "search_text": search_text(article),
-        "data": RawJson(canonical),
-        "content_hash": content_hash_of_json(canonical),
-        "first_seen": now,
-        "updated_at": None,
-        "last_seen": now,
-    }
-
-
-def _sortable(pub_date: PartialDate | None) -> date | None:
-    if pub_date is None:
-        return None
-    try:
-        return pub_date.sortable
-    except ValueError:  # an impossible day or month in the source: keep what is possible
-        pass
-    year, month = pub_date.year, pub_date.month
-    if year is None or not 1 <= year <= 9999:
-        return None
-    return date(year, month if month and 1 <= month <= 12 else 1, 1)
-
-
-def indexable_work_key(key: str | None) -> str | None:
-    """The work key as stored: very long keys keep a prefix and a hash of the whole."""
-    if key is None or len(key) <= _MAX_WORK_KEY:
-        return key
-    return f"{key[: _MAX_WORK_KEY - 17]}#{content_hash_of_json(key)[:16]}"
+def _with_times(columns: dict[str, Any], now: datetime) -> dict[str, Any]:
+    row = dict(columns, first_seen=now, updated_at=None, last_seen=now)
+    row["data"] = RawJson(columns["data"])
+    return row
 
 
 def _upsert_statement(bind: Connection, replace_on_tie: bool) -> Insert:
@@ -277,10 +258,12 @@ def _save_batch(
             ).where(ARTICLES.c.pmid.in_([row["pmid"] for row in rows]))
         )
     }
+    inserted: list[int] = []
     for row in rows:
         pmid = str(row["pmid"])
         before = stored.get(row["pmid"])
         if before is None:
+            inserted.append(row["pmid"])
             result.new.append(pmid)
         elif before[0] != row["content_hash"] and (
             _rank(row["version"], row["modified"]) > before[1]
@@ -291,6 +274,7 @@ def _save_batch(
             result.unchanged.append(pmid)
     try:
         conn.execute(statement, rows)
+        index_new_articles(conn, inserted)
     except DBAPIError as exc:
         first, last = rows[0]["pmid"], rows[-1]["pmid"]
         reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else repr(exc.orig)
