@@ -122,6 +122,45 @@ class Catalogue:
     def children(self, claim_id: str) -> tuple[str, ...]:
         return tuple(c.id for c in self.claims if c.parent == claim_id)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Compiled rules hold closures, which do not pickle: a worker process
+        # (``tags recompute`` over many records) gets the claims and compiles them.
+        specs = tuple(
+            (c.id, c.label, c.section, c.statement, c.rule, c.article_status, c.parent, c.line)
+            for c in self.claims
+        )
+        return (_recompiled, (specs, self.content_hash, self.path))
+
+
+# Catalogues compiled again after unpickling, by everything they were made of:
+# a worker receives the same catalogue with every batch and compiles it once.
+_RECOMPILED: dict[tuple[Any, ...], Catalogue] = {}
+
+
+def _recompiled(
+    specs: tuple[tuple[Any, ...], ...], content_hash: str, path: Path | None
+) -> Catalogue:
+    key = (specs, content_hash, path)
+    found = _RECOMPILED.get(key)
+    if found is None:
+        patterns = PatternIndex()  # one index for every rule, as check_catalogue does
+        claims = tuple(
+            Claim(
+                id=claim_id,
+                label=label,
+                section=section,
+                statement=statement,
+                rule=rule,
+                matcher=compile_query(parse(rule), index=patterns),
+                article_status=status,
+                parent=parent,
+                line=line,
+            )
+            for claim_id, label, section, statement, rule, status, parent, line in specs
+        )
+        found = _RECOMPILED[key] = Catalogue(claims, content_hash, path)
+    return found
+
 
 @dataclass
 class CatalogueCheck:

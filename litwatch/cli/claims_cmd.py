@@ -30,16 +30,22 @@ def _catalogue(app: AppContext) -> Catalogue:
 @click.option(
     "--all", "everything", is_flag=True, help="Re-tag every article, not only stale ones."
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes tagging in parallel (default: one per CPU; 1: no worker processes).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
-def recompute(app: AppContext, everything: bool, as_json: bool) -> None:
+def recompute(app: AppContext, everything: bool, jobs: int | None, as_json: bool) -> None:
     """Re-tag articles whose record or claims.toml changed since they were tagged.
 
     Rule tags are replaced; curator tags are never touched. A broken
     claims.toml is reported and nothing is changed.
     """
     catalogue = _catalogue(app)  # fails here, before any write, if the file is broken
-    count = retag(app.engine, catalogue, all=everything)
+    count = retag(app.engine, catalogue, all=everything, jobs=jobs)
     if as_json:
         click.echo(dump_json({"retagged": count, "catalogue_hash": catalogue.content_hash}))
         return

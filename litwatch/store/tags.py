@@ -14,17 +14,20 @@ broken claims.toml stops before anything is written.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
+    Dialect,
     Engine,
     Table,
+    Text,
     and_,
     bindparam,
     case,
@@ -35,19 +38,22 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import cast as sql_cast
 
-from ..article import Article
 from ..claims import Catalogue
 from ..db import RawJson, write_tx
 from ..models import DECISIONS, Tag
-from ..tagging import EVIDENCE_LEVELS, Tagging, tag_article
+from ..parallel import default_jobs, ordered_map
+from ..tag_rows import StoredRow, TaggedRow, tag_rows, tagged_row
+from ..tagging import EVIDENCE_LEVELS, Tagging
 from ..triage import stance_counts
 from ._common import ARTICLES, BATCH_SIZE, reading, require_aware
+from .executemany import execute_many
 
 TAGS = cast(Table, Tag.__table__)
-# Reasons serialised here (as the engine's JSON serialiser would) by one encoder,
-# instead of a new encoder per row inside the driver's bind processing.
-_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# Fewer stale records than this are tagged in-process: starting workers costs
+# about as much as tagging a couple of thousand records.
+PARALLEL_FROM = 4_000
 RULE_SOURCE = "rule"
 CURATOR_SOURCE = "curator"
 
@@ -65,47 +71,65 @@ def retag(
     now: datetime | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
+    jobs: int | None = None,
 ) -> int:
     """Re-tag the articles whose tags are stale (every article with ``all``); returns how many.
 
     ``progress`` is called with the running count after each committed batch. A
     record saved again while its batch was being tagged is left for the next run.
+    ``jobs``: worker processes tagging while this one reads and writes (default:
+    one per CPU); fewer than ``PARALLEL_FROM`` records are tagged in-process.
     """
     now = now or datetime.now(UTC)
     require_aware(now, "now")
     current = ARTICLES.c.content_hash + ":" + catalogue.content_hash
     stale = or_(ARTICLES.c.tagged_hash.is_(None), ARTICLES.c.tagged_hash != current)
+    jobs = default_jobs() if jobs is None else jobs
+
+    def batches() -> Iterator[list[StoredRow]]:
+        last_id = 0
+        while True:
+            # The JSON as text: decoded by the tagger (orjson), not the driver.
+            query = select(ARTICLES.c.id, ARTICLES.c.content_hash, sql_cast(ARTICLES.c.data, Text))
+            query = query.where(ARTICLES.c.id > last_id)
+            if not all:
+                query = query.where(stale)
+            with engine.connect() as conn:
+                rows = conn.execute(query.order_by(ARTICLES.c.id).limit(batch_size)).all()
+            if not rows:
+                return
+            last_id = rows[-1][0]
+            yield [(row[0], row[1], row[2]) for row in rows]
+
+    # Tagged outside the write transaction: SQLite's write lock is held only
+    # for the writes, so a curator's triage never waits for the tagger.
+    tag = partial(tag_rows, catalogue)
+    spread = jobs > 1 and _count(engine, None if all else stale) >= PARALLEL_FROM
+    results = ordered_map(tag, batches(), jobs=jobs) if spread else map(tag, batches())
     done = 0
-    last_id = 0
-    while True:
-        query = select(ARTICLES.c.id, ARTICLES.c.data, ARTICLES.c.content_hash)
-        query = query.where(ARTICLES.c.id > last_id)
-        if not all:
-            query = query.where(stale)
-        with engine.connect() as conn:
-            rows = conn.execute(query.order_by(ARTICLES.c.id).limit(batch_size)).all()
-        if not rows:
-            break
-        # Tagged outside the write transaction: SQLite's write lock is held only
-        # for the writes, so a curator's triage never waits for the tagger.
-        taggings = [
-            (row.id, row.content_hash, tag_article(Article.from_dict(row.data), catalogue))
-            for row in rows
-        ]
-        with write_tx(engine) as conn:
-            done += _store_batch(conn, catalogue, taggings, now)
-        last_id = rows[-1].id
-        if progress is not None:
-            progress(done)
+    try:
+        for tagged in results:
+            with write_tx(engine) as conn:
+                done += _write_batch(conn, catalogue, tagged, now)
+            if progress is not None:
+                progress(done)
+    finally:
+        close = getattr(results, "close", None)  # a failed write stops the workers too
+        if close is not None:
+            close()
     return done
 
 
 def count_stale(bind: Connection | Engine, catalogue: Catalogue) -> int:
     """How many articles ``retag`` would re-tag now."""
     current = ARTICLES.c.content_hash + ":" + catalogue.content_hash
-    stale = or_(ARTICLES.c.tagged_hash.is_(None), ARTICLES.c.tagged_hash != current)
+    return _count(bind, or_(ARTICLES.c.tagged_hash.is_(None), ARTICLES.c.tagged_hash != current))
+
+
+def _count(bind: Connection | Engine, where: ColumnElement[bool] | None) -> int:
+    query = select(func.count()).select_from(ARTICLES)
     with reading(bind) as conn:
-        return int(conn.execute(select(func.count()).where(stale)).scalar_one())
+        return int(conn.execute(query if where is None else query.where(where)).scalar_one())
 
 
 @dataclass
@@ -156,61 +180,89 @@ def _store_batch(
     now: datetime,
 ) -> int:
     """Store the taggings of records still as they were read; returns how many."""
+    rows = [tagged_row(article_id, content_hash, t) for article_id, content_hash, t in tagged]
+    return _write_batch(conn, catalogue, rows, now)
+
+
+def _write_batch(
+    conn: Connection, catalogue: Catalogue, tagged: Sequence[TaggedRow], now: datetime
+) -> int:
+    """Store the tagged rows of records still as they were read; returns how many."""
     # A record saved again since it was read is left alone: its tagged_hash is
     # NULL again, and the next retag tags the new content.
     rows = conn.execute(
         select(ARTICLES.c.id, ARTICLES.c.content_hash).where(
-            ARTICLES.c.id.in_([article_id for article_id, _, _ in tagged])
+            ARTICLES.c.id.in_([row.article_id for row in tagged])
         )
     )
     current = {article_id: content_hash for article_id, content_hash in rows}
-    taggings = [t for t in tagged if current.get(t[0]) == t[1]]
+    taggings = [row for row in tagged if current.get(row.article_id) == row.content_hash]
     if not taggings:
         return 0
-    ids = [article_id for article_id, _, _ in taggings]
+    ids = [row.article_id for row in taggings]
     conn.execute(delete(TAGS).where(TAGS.c.article_id.in_(ids), TAGS.c.source == RULE_SOURCE))
-    tag_rows = [
-        {
-            "article_id": article_id,
-            "claim_id": tag.claim_id,
-            "source": RULE_SOURCE,
-            "reason": RawJson(_to_json(tag.reason())),
-            "catalogue_hash": catalogue.content_hash,
-            "created_at": now,
-        }
-        for article_id, _, tagging in taggings
-        for tag in tagging.claims
-    ]
-    if tag_rows:
-        conn.execute(insert(TAGS), tag_rows)
-    conn.execute(
-        update(ARTICLES)
-        .where(
-            and_(
-                ARTICLES.c.id == bindparam("b_id"),
-                # Checked again here: on PostgreSQL a writer can still get in between.
-                ARTICLES.c.content_hash == bindparam("b_content_hash"),
-            )
-        )
-        .values(
-            evidence_level=bindparam("b_level"),
-            is_trial=bindparam("b_trial"),
-            registry_ids=bindparam("b_registries", type_=ARTICLES.c.registry_ids.type),
-            tagged_hash=bindparam("b_tagged"),
-        ),
+    dialect = conn.dialect
+    reason = _processor(TAGS.c.reason, dialect)
+    content_hash, now_value = catalogue.content_hash, _processor(TAGS.c.created_at, dialect)(now)
+    execute_many(
+        conn,
+        _INSERT_TAG,
+        _TAG_COLUMNS,
         [
-            {
-                "b_id": article_id,
-                "b_content_hash": content_hash,
-                "b_level": tagging.evidence_level,
-                "b_trial": tagging.is_trial,
-                "b_registries": RawJson(_to_json(list(tagging.registry_ids))),
-                "b_tagged": tagged_hash(content_hash, catalogue),
-            }
-            for article_id, content_hash, tagging in taggings
+            (row.article_id, claim_id, RULE_SOURCE, reason(RawJson(why)), content_hash, now_value)
+            for row in taggings
+            for claim_id, why in row.tags
+        ],
+    )
+    registries = _processor(ARTICLES.c.registry_ids, dialect)
+    trial = _processor(ARTICLES.c.is_trial, dialect)
+    execute_many(
+        conn,
+        _UPDATE_ARTICLE,
+        ("b_level", "b_trial", "b_registries", "b_tagged", "b_id", "b_content_hash"),
+        [
+            (
+                row.evidence_level,
+                trial(row.is_trial),
+                registries(RawJson(row.registry_ids)),
+                tagged_hash(row.content_hash, catalogue),
+                row.article_id,
+                row.content_hash,
+            )
+            for row in taggings
         ],
     )
     return len(taggings)
+
+
+_TAG_COLUMNS = ("article_id", "claim_id", "source", "reason", "catalogue_hash", "created_at")
+_INSERT_TAG = insert(TAGS).values({name: bindparam(name) for name in _TAG_COLUMNS})
+_UPDATE_ARTICLE = (
+    update(ARTICLES)
+    .where(
+        and_(
+            ARTICLES.c.id == bindparam("b_id"),
+            # Checked again here: on PostgreSQL a writer can still get in between.
+            ARTICLES.c.content_hash == bindparam("b_content_hash"),
+        )
+    )
+    .values(
+        evidence_level=bindparam("b_level"),
+        is_trial=bindparam("b_trial"),
+        registry_ids=bindparam("b_registries"),
+        tagged_hash=bindparam("b_tagged"),
+    )
+)
+
+
+def _processor(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """The column type's conversion to the driver's form (identity when there is none)."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 # -- one count of the evidence per claim ------------------------------------------
