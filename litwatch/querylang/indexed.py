@@ -64,6 +64,7 @@ class IndexedArticle:
     __slots__ = (
         "_authors",
         "_dates",
+        "_folded",
         "_heading_names",
         "_headings",
         "_identifiers",
@@ -81,6 +82,7 @@ class IndexedArticle:
 
     def __init__(self, article: Article) -> None:
         self.article = article
+        self._folded: dict[str, tuple[tuple[str, str], ...]] = {}
         self._texts: dict[str, str] = {}
         self._tokens: dict[str, list[str]] = {}
         self._joined: dict[tuple[str, ...], str] = {}
@@ -102,12 +104,27 @@ class IndexedArticle:
 
     # -- texts for word searches --------------------------------------------------
 
+    def folded(self, name: str) -> tuple[tuple[str, str], ...]:
+        """Each value of one source that has words: (as the record has it, ``" folded "``).
+
+        Searches read the values joined (``text``); explanations read them one by one.
+        """
+        found = self._folded.get(name)
+        if found is None:
+            fold = sources.folder(name)
+            found = tuple(
+                (value, f" {folded} ")
+                for value in sources.values(self.article, name)
+                if (folded := fold(value))
+            )
+            self._folded[name] = found
+        return found
+
     def text(self, name: str) -> str:
         """One source (``fields.TITLE`` ...) folded: ``" value one | value two "``."""
         found = self._texts.get(name)
         if found is None:
-            tokens = self.tokens(name)
-            found = f" {' '.join(tokens)} " if tokens else " "
+            found = SEPARATOR.join(padded for _, padded in self.folded(name)) or " "
             self._texts[name] = found
         return found
 
@@ -115,15 +132,7 @@ class IndexedArticle:
         """The folded words of one source, ``SEPARATOR`` between its values."""
         found = self._tokens.get(name)
         if found is None:
-            fold = sources.word_folder(name)
-            found = []
-            for value in sources.values(self.article, name):
-                words = fold(value)
-                if words:
-                    if found:
-                        found.append(SEPARATOR)
-                    found.extend(words)
-            self._tokens[name] = found
+            found = self._tokens[name] = self.text(name).split()
         return found
 
     def joined(self, names: tuple[str, ...]) -> str:

@@ -11,11 +11,10 @@ explanation.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 
 from .clauses import Clause, Hit
 from .indexed import STEM, IndexedArticle, new_memo_key
-from .sources import STRUCTURED, folder, original_words, values
+from .sources import STRUCTURED, original_words
 from .textmatch import TextPattern, within
 
 _Candidates = list[tuple[int, TextPattern]]
@@ -160,30 +159,27 @@ class TextClause(WordSearch):
     def _hits(self, doc: IndexedArticle) -> list[Hit]:
         found = []
         for field in self.fields:
-            for original in values(doc.article, field):
-                matched = self._match_in(field, original)
+            for original, padded in doc.folded(field):
+                matched = self._match_in(field, original, padded)
                 if matched:
                     found.append(self.hit(field, matched))
         return found
 
-    def _match_in(self, field: str, original: str) -> str | None:
-        folded = _folded(field, original)
-        if not folded:
-            return None
+    def _match_in(self, field: str, original: str, padded: str) -> str | None:
+        """Where in one value (``padded``: folded, a space either side) the term is."""
         if self.proximity is not None:
-            where = within((tuple(folded.split()),), self.pattern.units, self.proximity)
+            where = within((tuple(padded.split()),), self.pattern.units, self.proximity)
             if where is None:
                 return None
             _, first, last = where
-            return _original(field, original, folded, first, last - first + 1)
-        padded = f" {folded} "
+            return _original(field, original, padded[1:-1], first, last - first + 1)
         if self.pattern.prefix not in padded:  # a literal part of every match
             return None
         match = self.pattern.regex.search(padded)
         if match is None:
             return None
         first = padded.count(" ", 0, match.start())  # words before it, one space apart
-        return _original(field, original, folded, first, len(match.group().split()))
+        return _original(field, original, padded[1:-1], first, len(match.group().split()))
 
 
 class ProximityClause(TextClause):
@@ -193,12 +189,6 @@ class ProximityClause(TextClause):
         units, distance = self.pattern.units, self.proximity
         assert distance is not None
         return any(within(doc.values(f), units, distance) for f in self.fields)
-
-
-@lru_cache(maxsize=4096)
-def _folded(field: str, original: str) -> str:
-    """A value folded for explaining, kept: every term of every rule looks at the same texts."""
-    return folder(field)(original)
 
 
 def _original(field: str, original: str, folded: str, first: int, count: int) -> str:
