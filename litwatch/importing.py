@@ -5,10 +5,17 @@ out to be bad part-way (truncated, not UTF-8, a broken record) is rolled back
 whole, so nothing already stored is touched by it, and the next file still
 imports. ``DeleteCitation`` entries flag the stored articles as deleted.
 
-A file is parsed in a thread of its own, a couple of batches ahead of the
-writer: SQLite releases the GIL while it writes a batch (rows, indexes, the
-full-text index), so the next records are parsed meanwhile. The hand-over
-queue is bounded, so memory stays flat however large the file.
+A large PubMed XML file (``PARALLEL_MIN_BYTES`` and up) is cut into pieces
+of whole records that worker processes parse (``import_pieces``), one per
+CPU by default, while this process writes: parsing holds the GIL, so only
+processes spread it. A file that cannot be cut (an unusual shape) or whose
+pieces do not parse is imported again in one process, which reports any
+error with its line and record; the rolled-back attempt leaves no trace.
+
+In one process, a file is parsed in a thread of its own, a couple of batches
+ahead of the writer: SQLite releases the GIL while it writes a batch, so the
+next records are parsed meanwhile. Either way, hand-overs are bounded, so
+memory stays flat however large the file.
 """
 
 from __future__ import annotations
@@ -16,21 +23,26 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
 from .article import Article
 from .db import write_tx
 from .errors import InputError, StoreError
+from .import_pieces import ParsedPiece, parse_piece, pieces
+from .parallel import default_jobs, ordered_map
 from .pubmed_xml import DeletedCitations
 from .sources import find_input_files, read_records
-from .store import mark_deleted, save_articles
+from .store import SaveResult, mark_deleted, save_articles
+from .store.articles import save_columns
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +52,13 @@ T = TypeVar("T")
 # hand-overs may wait: enough to keep the writer busy, few enough to stay flat.
 _READ_AHEAD_CHUNK = 500
 _READ_AHEAD_CHUNKS = 2
+
+# Files smaller than this are parsed in this process: starting workers costs
+# a few tenths of a second, about what parsing 8 MB in one process takes.
+PARALLEL_MIN_BYTES = 8 << 20
+# Bytes per piece handed to a worker (~300 records): big enough that handing
+# over costs little, small enough that a few in flight keep memory flat.
+PIECE_BYTES = 2 << 20
 
 
 @dataclass(frozen=True)
@@ -104,12 +123,15 @@ def import_paths(
     *,
     now: datetime,
     on_file: Callable[[FileResult], None] | None = None,
+    jobs: int | None = None,
 ) -> ImportSummary:
     """Import every record file in ``paths`` (files or folders).
 
     A path that does not exist counts as a failed file; so does each bad file.
     ``on_file`` is called after each file (for progress or error lines).
+    ``jobs`` is how many processes parse a large file (default: one per CPU).
     """
+    jobs = default_jobs() if jobs is None else jobs
     summary = ImportSummary()
     seen: set[Path] = set()
     for given in paths:
@@ -122,12 +144,26 @@ def import_paths(
             if path.resolve() in seen:
                 continue  # named twice (a file and its folder)
             seen.add(path.resolve())
-            _record(summary, import_file(engine, path, now=now), on_file)
+            _record(summary, import_file(engine, path, now=now, jobs=jobs), on_file)
     return summary
 
 
-def import_file(engine: Engine, path: Path, *, now: datetime) -> FileResult:
+def import_file(engine: Engine, path: Path, *, now: datetime, jobs: int = 1) -> FileResult:
     """Import one file in one transaction; a bad file leaves the store as it was."""
+    if jobs > 1 and _size(path) >= PARALLEL_MIN_BYTES:
+        try:
+            cut = pieces(path, piece_size=PIECE_BYTES)
+        except (OSError, InputError):
+            cut = None  # unreadable: the one-process import reports it
+        if cut is not None:
+            try:
+                return _import_pieces(engine, path, cut, now=now, jobs=jobs)
+            except _PiecesFailed as exc:
+                log.info("%s: %s; importing it in one process", path, exc)
+    return _import_in_one_process(engine, path, now=now)
+
+
+def _import_in_one_process(engine: Engine, path: Path, *, now: datetime) -> FileResult:
     deleted: list[str] = []
     counter = _Counter()
     try:
@@ -142,10 +178,61 @@ def import_file(engine: Engine, path: Path, *, now: datetime) -> FileResult:
     except StoreError as exc:  # e.g. a PMID beyond what any database column holds
         log.debug("import of %s rolled back", path, exc_info=True)
         return FileResult(path, error=InputError(path, str(exc)))
+    return _done(path, counter.records, saved, marked)
+
+
+def _import_pieces(
+    engine: Engine, path: Path, cut: Iterator[bytes], *, now: datetime, jobs: int
+) -> FileResult:
+    """Workers parse the pieces; this process saves their records in file order."""
+    deleted: list[str] = []
+    counter = _Counter()
+    parsed = ordered_map(parse_piece, _unbroken(cut), jobs=jobs)
+    try:
+        with write_tx(engine) as conn:
+            records = _columns_only(parsed, deleted, counter)
+            saved = save_columns(conn, records, now=now, replace_on_tie=False)
+            marked = mark_deleted(conn, deleted, now=now) if deleted else []
+    except (StoreError, BrokenProcessPool) as exc:
+        # A worker that died (killed, or a script without a __main__ guard
+        # under "spawn") or a bad value: the one-process import decides.
+        raise _PiecesFailed(str(exc) or type(exc).__name__) from exc
+    finally:
+        parsed.close()
+    return _done(path, counter.records, saved, marked)
+
+
+class _PiecesFailed(Exception):
+    """The file could not be imported piecewise (the transaction is rolled back)."""
+
+
+def _unbroken(cut: Iterator[bytes]) -> Iterator[bytes]:
+    """The pieces; a read error (a broken gzip stream, say) ends the piecewise attempt."""
+    try:
+        yield from cut
+    except (InputError, OSError, EOFError, zlib.error) as exc:
+        raise _PiecesFailed(f"cannot be read in pieces ({exc})") from exc
+
+
+def _columns_only(
+    parsed: Iterator[ParsedPiece], deleted: list[str], counter: _Counter
+) -> Iterator[dict[str, Any]]:
+    for piece in parsed:
+        if piece.failed is not None:
+            raise _PiecesFailed(f"a piece did not parse ({piece.failed})")
+        for record in piece.records:
+            if isinstance(record, DeletedCitations):
+                deleted.extend(record.pmids)
+            else:
+                counter.records += 1
+                yield record
+
+
+def _done(path: Path, read: int, saved: SaveResult, marked: list[str]) -> FileResult:
     log.info(
         "%s: %d read, %d new, %d updated, %d unchanged, %d deleted",
         path,
-        counter.records,
+        read,
         saved.n_new,
         saved.n_updated,
         saved.n_unchanged,
@@ -153,12 +240,19 @@ def import_file(engine: Engine, path: Path, *, now: datetime) -> FileResult:
     )
     return FileResult(
         path,
-        read=counter.records,
+        read=read,
         new=saved.n_new,
         updated=saved.n_updated,
         unchanged=saved.n_unchanged,
         deleted=len(marked),
     )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 @dataclass

@@ -17,7 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TypeVar
 
@@ -40,7 +40,7 @@ def default_jobs() -> int:
 
 def ordered_map(
     function: Callable[[T], R], items: Iterable[T], *, jobs: int, ahead: int | None = None
-) -> Iterator[R]:
+) -> Generator[R, None, None]:
     """``map(function, items)`` run in ``jobs`` worker processes, results in input order.
 
     At most ``ahead`` items (default ``2 * jobs``) are submitted and not yet

@@ -25,6 +25,7 @@ from sqlalchemy.sql.dml import Insert
 
 from ..article import Article
 from ..db import RawJson, upsert, write_tx
+from ..db.bulk import execute_many
 from ..errors import StoreError
 from ..stored_form import stored_columns
 from ._common import ARTICLES, BATCH_SIZE, chunks, pmid_number, reading, require_aware
@@ -273,7 +274,7 @@ def _save_batch(
         else:
             result.unchanged.append(pmid)
     try:
-        conn.execute(statement, rows)
+        execute_many(conn, statement, rows)
         index_new_articles(conn, inserted)
     except DBAPIError as exc:
         first, last = rows[0]["pmid"], rows[-1]["pmid"]

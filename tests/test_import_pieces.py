@@ -1,0 +1,205 @@
+"""Large files imported by several processes: cut into pieces, parsed in workers.
+
+The pieces of every real plain PubmedArticleSet give exactly the records of
+the whole file, and an import in pieces stores exactly what an import in one
+process stores, or (for a file that cannot be cut safely) falls back to it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from litwatch import importing
+from litwatch.db import open_database
+from litwatch.import_pieces import parse_piece, pieces
+from litwatch.importing import import_paths
+from litwatch.pubmed_xml import parse_pubmed_xml
+from litwatch.xml_split import is_plain_article_set
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+SMALL_PIECE = 16 * 1024  # many pieces out of the fixture files
+# Real plain PubmedArticleSets: 500 records in 4 MB, 171 in 1.7 MB.
+BIG = (
+    "mattgrayson__pubmed",
+    "example-data__NCID_1_16866303_130.14.22.101_9001_1265063521_3500.xml",
+)
+MEDIUM = ("YashSinha1996__Pubmed-expert-ranker", "medsample1.xml")
+FELL_BACK = "importing it in one process"
+
+
+def real_xml_files(shared_fixtures: Path) -> Iterator[Path]:
+    for folder in ("real", "eutils"):
+        yield from sorted((shared_fixtures / folder).rglob("*.xml"))
+
+
+def whole(path: Path) -> list[Any]:
+    return list(parse_pubmed_xml(path))
+
+
+def test_pieces_of_every_plain_real_file_hold_its_records_in_order(
+    shared_fixtures: Path,
+) -> None:
+    plain = cut_many = 0
+    for path in real_xml_files(shared_fixtures):
+        cut = pieces(path, piece_size=SMALL_PIECE)
+        if cut is None:
+            continue
+        plain += 1
+        parts = list(cut)
+        found = [record for part in parts for record in parse_pubmed_xml(part)]
+        assert found == whole(path), path
+        if path.stat().st_size > 16 * SMALL_PIECE and len(found) > 100:
+            assert len(parts) > 4, path
+            cut_many += 1
+    assert plain >= 20  # most real files are the plain efetch / pubmed.gov shape
+    assert cut_many >= 3
+
+
+@pytest.mark.parametrize(
+    ("head", "plain"),
+    [
+        (b"<PubmedArticleSet><PubmedArticle>", True),
+        (b'<?xml version="1.0" encoding="UTF-8"?>\n<PubmedArticleSet>\n', True),
+        (
+            b'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD x//EN" '
+            b'"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n<PubmedArticleSet>',
+            True,
+        ),
+        (b'<?xml version="1.0" encoding="ISO-8859-1"?><PubmedArticleSet>', False),
+        (b"<!DOCTYPE PubmedArticleSet [<!ENTITY a 'b'>]><PubmedArticleSet>", False),
+        (b"<MedlineCitationSet><MedlineCitation>", False),
+        (b"<root><PubmedArticle>", False),
+        (b'<PubmedArticleSet xmlns="urn:x">', False),
+        (b"<!-- saved --><PubmedArticleSet>", False),
+    ],
+)
+def test_only_the_plain_shape_is_cut(head: bytes, plain: bool) -> None:
+    assert is_plain_article_set(head) is plain
+
+
+def test_a_gzipped_file_is_cut_after_decompression(shared_fixtures: Path, tmp_path: Path) -> None:
+    source = shared_fixtures.joinpath("real", *MEDIUM)
+    packed = tmp_path / "pubmed.xml.gz"
+    packed.write_bytes(gzip.compress(source.read_bytes()))
+    cut = pieces(packed, piece_size=SMALL_PIECE)
+    assert cut is not None
+    assert [r for part in cut for r in parse_pubmed_xml(part)] == whole(source)
+
+
+def test_a_worker_reports_a_piece_that_does_not_parse() -> None:
+    parsed = parse_piece(b"<PubmedArticleSet><PubmedArticle><MedlineCitation>")
+    assert parsed.records == []
+    assert parsed.failed is not None
+
+
+# -- the import itself ---------------------------------------------------------------
+
+
+@pytest.fixture
+def in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file goes through workers, in small pieces (the defaults suit large files)."""
+    monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(importing, "PIECE_BYTES", SMALL_PIECE)
+
+
+def stored_rows(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return list(
+            conn.exec_driver_sql(
+                "SELECT pmid, version, content_hash, search_text, work_key, pub_date, created, "
+                "modified, is_retracted, deleted_at IS NOT NULL FROM articles ORDER BY pmid"
+            )
+        )
+
+
+def imported(tmp_path: Path, name: str, files: list[Path], jobs: int) -> tuple[Any, list[Any]]:
+    engine = open_database(f"sqlite:///{tmp_path / name}.db")
+    try:
+        summary = import_paths(engine, files, now=NOW, jobs=jobs)
+        return summary, stored_rows(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.usefixtures("in_pieces")
+def test_an_import_in_pieces_stores_what_one_process_stores(
+    shared_fixtures: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    real = shared_fixtures / "real"
+    packed = tmp_path / "medium.xml.gz"
+    packed.write_bytes(gzip.compress(real.joinpath(*MEDIUM).read_bytes()))
+    big = real.joinpath(*BIG).read_bytes()
+    first_pmid = re.search(rb"<PMID[^>]*>(\d+)</PMID>", big)
+    assert first_pmid is not None
+    deleting = tmp_path / "big-with-a-deletion.xml"
+    deleting.write_bytes(
+        big.replace(
+            b"</PubmedArticleSet>",
+            b'<DeleteCitation><PMID Version="1">'
+            + first_pmid.group(1)
+            + b"</PMID></DeleteCitation></PubmedArticleSet>",
+        )
+    )
+    files = [
+        deleting,
+        packed,
+        real / "tipplerow__pubmed" / "data__test__pubmed_sample.xml",  # has a DeleteCitation
+        real / "SEEDtk__ncbi.utils" / "data__pubmed.xml",  # a foreign root: one process
+    ]
+    one, one_rows = imported(tmp_path, "one", files, jobs=1)
+    with caplog.at_level("INFO", logger="litwatch.importing"):
+        many, many_rows = imported(tmp_path, "many", files, jobs=2)
+    assert FELL_BACK not in caplog.text
+    assert many.to_dict() == one.to_dict()
+    assert many_rows == one_rows
+    assert many.new > 600
+    assert many.deleted == 1
+
+
+@pytest.mark.usefixtures("in_pieces")
+def test_a_bad_file_fails_in_pieces_as_in_one_process(
+    shared_fixtures: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = shared_fixtures.joinpath("real", *BIG).read_bytes()
+    truncated = tmp_path / "truncated.xml"
+    truncated.write_bytes(good[: len(good) * 2 // 3])
+    bad_pmid = tmp_path / "bad-pmid.xml"
+    at = good.index(b"<PMID", len(good) // 2)
+    at = good.index(b">", at) + 1
+    bad_pmid.write_bytes(good[:at] + b"99999999999999999999999" + good[good.index(b"<", at) :])
+    for path in (truncated, bad_pmid):
+        one, one_rows = imported(tmp_path, f"one-{path.stem}", [path], jobs=1)
+        caplog.clear()
+        with caplog.at_level("INFO", logger="litwatch.importing"):
+            many, many_rows = imported(tmp_path, f"many-{path.stem}", [path], jobs=2)
+        assert FELL_BACK in caplog.text  # tried in pieces, failed, then one process said why
+        assert [str(f.error) for f in many.failed] == [str(f.error) for f in one.failed]
+        assert len(one.failed) == 1
+        assert many_rows == one_rows == []
+
+
+@pytest.mark.usefixtures("in_pieces")
+def test_a_cut_inside_a_comment_falls_back_to_one_process(
+    shared_fixtures: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = shared_fixtures.joinpath("real", *MEDIUM)
+    text = source.read_bytes()
+    middle = text.index(b"</PubmedArticle>", len(text) // 2) + len(b"</PubmedArticle>")
+    tricky = tmp_path / "tricky.xml"
+    # A record end tag in a comment, then enough of the comment that a piece ends there.
+    comment = b"<!-- </PubmedArticle> " + b"x" * (4 * SMALL_PIECE) + b" -->"
+    tricky.write_bytes(text[:middle] + comment + text[middle:])
+    with caplog.at_level("INFO", logger="litwatch.importing"):
+        many, many_rows = imported(tmp_path, "many", [tricky], jobs=2)
+    assert FELL_BACK in caplog.text
+    _, one_rows = imported(tmp_path, "one", [source], jobs=1)
+    assert not many.failed
+    assert many_rows == one_rows
