@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from .errors import InputError, StoreError
-from .pubmed_xml import GZIP_MAGIC, DeletedCitations, parse_pubmed_xml, read_head
+from .pubmed_xml import GZIP_MAGIC, DeletedCitations, parse_article_set, read_head
 from .stored_form import stored_columns
 from .xml_split import is_plain_article_set, split_article_set
 
@@ -80,7 +80,7 @@ def parse_piece(piece: bytes) -> ParsedPiece:
     """What a worker does with one piece: parse it, compute every record's stored columns."""
     records: list[dict[str, Any] | DeletedCitations] = []
     try:
-        for record in parse_pubmed_xml(piece, name="piece"):
+        for record in parse_article_set(piece, name="piece"):
             if isinstance(record, DeletedCitations):
                 records.append(record)
             else:

@@ -43,6 +43,7 @@ RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation", "MedlineC
 EMPTY_OK_ROOTS = frozenset({"PubmedArticleSet", "MedlineCitationSet", "PubmedBookArticleSet"})
 
 GZIP_MAGIC = b"\x1f\x8b"
+
 _HEAD_SIZE = 64 * 1024
 
 
@@ -106,6 +107,43 @@ def _parse_stream(stream: BytesReader, label: str) -> Iterator[Article | Deleted
     start = start.lstrip(b" \t\r\n")
     skipped_lines = head[: len(head) - len(start)].count(b"\n")
     yield from _iter_records(PrefixedReader(start, stream), label, skipped_lines)
+
+
+def parse_article_set(document: bytes, *, name: str) -> list[Article | DeletedCitations]:
+    """Every record of a ``PubmedArticleSet`` held in memory, such as a piece of a large file.
+
+    Parsed in one call rather than streamed (a piece is a couple of MB, and
+    this is a fifth faster than ``iterparse``), with the same safety settings.
+    Records must be children of the root; anything else is an ``InputError``
+    (the import then parses the whole file with ``parse_pubmed_xml``).
+    """
+    try:
+        # A parser per call: lxml parsers must not be shared between threads.
+        parser = etree.XMLParser(
+            load_dtd=False,
+            no_network=True,
+            resolve_entities=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        root = etree.fromstring(document, parser)
+    except etree.XMLSyntaxError as exc:
+        raise InputError(name, f"not well-formed XML: {_syntax_message(exc)}") from None
+    if root.tag != "PubmedArticleSet":
+        raise InputError(name, f"not a PubmedArticleSet (root element <{root.tag}>)")
+    _refuse_entity_declarations(root, name)
+    records: list[Article | DeletedCitations] = []
+    last_pmid: str | None = None
+    for elem in root:
+        tag = elem.tag
+        if tag not in ("PubmedArticle", "PubmedBookArticle", "DeleteCitation"):
+            raise InputError(name, f"unexpected <{tag}> in PubmedArticleSet")
+        item = _record(elem, tag, name, len(records), last_pmid, 0)
+        if isinstance(item, Article):
+            last_pmid = item.pmid
+        records.append(item)
+    return records
 
 
 def check_xml_head(head: bytes, label: str) -> None:

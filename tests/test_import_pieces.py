@@ -19,9 +19,10 @@ from sqlalchemy import Engine
 
 from litwatch import importing
 from litwatch.db import open_database
+from litwatch.errors import InputError
 from litwatch.import_pieces import parse_piece, pieces
 from litwatch.importing import import_paths
-from litwatch.pubmed_xml import parse_pubmed_xml
+from litwatch.pubmed_xml import parse_article_set, parse_pubmed_xml
 from litwatch.xml_split import is_plain_article_set
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -203,3 +204,27 @@ def test_a_cut_inside_a_comment_falls_back_to_one_process(
     _, one_rows = imported(tmp_path, "one", [source], jobs=1)
     assert not many.failed
     assert many_rows == one_rows
+
+
+def test_a_piece_is_read_as_the_streaming_parser_reads_it(shared_fixtures: Path) -> None:
+    document = shared_fixtures.joinpath("real", *MEDIUM).read_bytes()
+    assert parse_article_set(document, name="piece") == whole(
+        shared_fixtures.joinpath("real", *MEDIUM)
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (b"<PubmedArticleSet><Foo/></PubmedArticleSet>", "unexpected <Foo>"),
+        (b"<MedlineCitationSet/>", "not a PubmedArticleSet"),
+        (b"<PubmedArticleSet><PubmedArticle>", "not well-formed"),
+        (
+            b'<!DOCTYPE PubmedArticleSet [<!ENTITY a "aaaa">]><PubmedArticleSet/>',
+            "declares entities",
+        ),
+    ],
+)
+def test_a_piece_that_is_not_a_plain_set_is_refused(document: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_article_set(document, name="piece")
