@@ -11,15 +11,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import orjson
 
 from .article import Article
 from .claims import Catalogue
 from .tagging import Tagging, tag_article
 
-# Reasons serialised (as the engine's JSON serialiser would) by one encoder,
-# instead of a new encoder per row inside the driver's bind processing.
-to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def to_json(value: Any) -> str:
+    """JSON text as the engine's serialiser writes it (``json.dumps``, compact, UTF-8),
+    by orjson: the same text, many times faster. orjson refuses a lone surrogate,
+    which ``json`` writes as it is: then ``json`` writes it here too."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return _to_json(value)
+
 
 StoredRow = tuple[int, str, str]  # articles.id, content_hash, data (JSON text)
 

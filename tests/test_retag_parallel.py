@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from litwatch.store import save_articles
 from litwatch.store import tags as store_tags
 from litwatch.store._common import ARTICLES
 from litwatch.store.tags import TAGS, count_stale, retag
-from litwatch.tag_rows import tag_rows, tagged_row
+from litwatch.tag_rows import tag_rows, tagged_row, to_json
 from litwatch.tagging import tag_article
 
 REPO = Path(__file__).resolve().parent.parent
@@ -117,3 +118,14 @@ def test_recompute_takes_jobs(tmp_path: Path) -> None:
     refused = CliRunner().invoke(cli, [*base, "--jobs", "0"])
     assert refused.exit_code == 2
     assert "--jobs" in refused.output
+
+
+def test_reasons_are_written_as_the_engine_writes_json(catalogue: Catalogue) -> None:
+    def engine_json(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    awkward = ["é 😀 \u2028 \x7f", '\x00\x1f\n\t"\\', "lone \ud800 surrogate"]
+    assert to_json({"hits": awkward}) == engine_json({"hits": awkward})
+    reasons = [tag.reason() for a in articles() for tag in tag_article(a, catalogue).claims]
+    assert reasons
+    assert [to_json(r) for r in reasons] == [engine_json(r) for r in reasons]

@@ -13,7 +13,6 @@ left out and what else differs from PubMed (MeSH explosion, term mapping).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 from ..article import Article
@@ -35,6 +34,8 @@ from .clauses import (
     SubsetClause,
     SubstanceClause,
 )
+from .codegen import Explain, Test, generate
+from .composite import AllOf, AnyOf, Without
 from .dates import parse_date_value
 from .indexed import IndexedArticle
 from .nodes import And, DateRange, Node, Not, Or, Term, to_query
@@ -68,63 +69,6 @@ CAVEAT_EVERYTHING = (
 )
 
 
-class _AllOf(Clause):
-    def __init__(self, parts: list[Clause]) -> None:
-        super().__init__("AND", "")
-        self.parts = parts
-
-    def evaluate(self, doc: IndexedArticle) -> bool | None:
-        result = None
-        for part in self.parts:
-            value = part.evaluate(doc)
-            if value is False:
-                return False
-            if value:
-                result = True
-        return result
-
-    def hits(self, doc: IndexedArticle) -> list[Hit]:
-        return [hit for part in self.parts if part.evaluate(doc) for hit in part.hits(doc)]
-
-
-class _AnyOf(Clause):
-    def __init__(self, parts: list[Clause]) -> None:
-        super().__init__("OR", "")
-        self.parts = parts
-
-    def evaluate(self, doc: IndexedArticle) -> bool | None:
-        result = None
-        for part in self.parts:
-            value = part.evaluate(doc)
-            if value:
-                return True
-            if value is False:
-                result = False
-        return result
-
-    def hits(self, doc: IndexedArticle) -> list[Hit]:
-        return [hit for part in self.parts if part.evaluate(doc) for hit in part.hits(doc)]
-
-
-class _Without(Clause):
-    def __init__(self, left: Clause, right: Clause) -> None:
-        super().__init__("NOT", "")
-        self.left = left
-        self.right = right
-
-    def evaluate(self, doc: IndexedArticle) -> bool | None:
-        left = self.left.evaluate(doc)
-        if left is False:
-            return False
-        right = self.right.evaluate(doc)
-        if right is None:
-            return left
-        return not right
-
-    def hits(self, doc: IndexedArticle) -> list[Hit]:
-        return self.left.hits(doc) if self.evaluate(doc) else []
-
-
 class Matcher:
     """A compiled query. ``matches(doc)``; ``explain(doc)``; both: ``match(doc)``; ``caveats``."""
 
@@ -132,7 +76,9 @@ class Matcher:
         self.node = node
         self.caveats = caveats
         self._root = root
-        self._test = _two_valued(root)
+        generated = generate(root)  # None when a clause is left out: the tree answers
+        self._test: Test | None = generated[0] if generated else None
+        self._explain: Explain | None = generated[1] if generated else None
 
     @property
     def query(self) -> str:
@@ -158,12 +104,9 @@ class Matcher:
 
     def match(self, doc: IndexedArticle) -> list[Hit] | None:
         """``explain(doc)`` if the record matches, else None: one evaluation for both."""
-        if self._test is not None:
-            if not self._test(doc):
-                return None
-        elif self._root.evaluate(doc) is False:
-            return None
-        return self._root.hits(doc)
+        if self._test is None or self._explain is None:
+            return None if self._root.evaluate(doc) is False else self._root.hits(doc)
+        return self._explain(doc) if self._test(doc) else None
 
     def __repr__(self) -> str:
         return f"Matcher({self.query!r})"
@@ -184,41 +127,10 @@ def compile_query(
     return Matcher(node, root, tuple(compiler.caveats))
 
 
-_Test = Callable[[IndexedArticle], bool | None]
-
-
-def _two_valued(clause: Clause) -> _Test | None:
-    """The query as nested ``and``/``or`` closures, when no clause is left out (the usual
-    case): Python's own short-circuit operators, no loops. None otherwise."""
-    if isinstance(clause, _AllOf | _AnyOf):
-        tests = [_two_valued(part) for part in clause.parts]
-        if any(t is None for t in tests):
-            return None
-        return _chain([t for t in tests if t is not None], isinstance(clause, _AllOf))
-    if isinstance(clause, _Without):
-        left, right = _two_valued(clause.left), _two_valued(clause.right)
-        if left is None or right is None:
-            return None
-        return lambda doc: left(doc) and not right(doc)
-    if isinstance(clause, Ignored):
-        return None
-    return clause.evaluate
-
-
-def _chain(tests: list[_Test], conjunction: bool) -> _Test:
-    first, rest = tests[0], tests[1:]
-    if not rest:
-        return first
-    second = _chain(rest, conjunction)
-    if conjunction:
-        return lambda doc: first(doc) and second(doc)
-    return lambda doc: first(doc) or second(doc)
-
-
 def _left_out_entirely(clause: Clause) -> bool:
-    if isinstance(clause, _AllOf | _AnyOf):
+    if isinstance(clause, AllOf | AnyOf):
         return all(_left_out_entirely(part) for part in clause.parts)
-    if isinstance(clause, _Without):
+    if isinstance(clause, Without):
         return _left_out_entirely(clause.left) and _left_out_entirely(clause.right)
     return isinstance(clause, Ignored)
 
@@ -234,12 +146,12 @@ class _Compiler:
 
     def compile(self, node: Node) -> Clause:
         if isinstance(node, And):
-            return _AllOf([self.compile(child) for child in node.children])
+            return AllOf([self.compile(child) for child in node.children])
         if isinstance(node, Or):
             parts = _merge_alternatives([self.compile(child) for child in node.children])
-            return parts[0] if len(parts) == 1 else _AnyOf(parts)
+            return parts[0] if len(parts) == 1 else AnyOf(parts)
         if isinstance(node, Not):
-            return _Without(self.compile(node.left), self.compile(node.right))
+            return Without(self.compile(node.left), self.compile(node.right))
         if isinstance(node, DateRange):
             return self._range(node)
         return self._term(node)
