@@ -26,6 +26,7 @@ from .indexed import IndexedArticle
 from .wordsearch import WordSearch
 
 Test = Callable[[IndexedArticle], Any]
+_HEADS = "_uses_headings"  # a key in the generated code's names: ``heads`` is needed
 Explain = Callable[[IndexedArticle], list[Hit]]
 
 
@@ -35,8 +36,10 @@ def generate(root: Clause) -> tuple[Test, Explain] | None:
     expression = _expression(root, names)
     if expression is None:
         return None
-    lines = ["def test(doc):", "    memo = doc.memo", f"    return {expression}"]
-    lines += ["def explain(doc):", "    memo = doc.memo", "    found = []"]
+    # The record's folded headings, looked up once per call by rules that test them.
+    start = ["    memo = doc.memo"] + (["    heads = doc.heading_names"] if _HEADS in names else [])
+    lines = ["def test(doc):", *start, f"    return {expression}"]
+    lines += ["def explain(doc):", *start, "    found = []"]
     lines += _explain(root, names, "    ")
     lines.append("    return found")
     # Text generated here from compiled clauses: their values are passed by name.
@@ -85,10 +88,10 @@ def _expression(clause: Clause, names: dict[str, Any]) -> str | None:
         return f"(not {name}n.isdisjoint(memo.get({name}.memo_key) or {name}.matched(doc)))"
     if kind is AnyHeading:
         assert isinstance(clause, AnyHeading)
-        names[name] = clause.names
-        return f"(not {name}.isdisjoint(doc.heading_names))"
+        names[name] = names[_HEADS] = clause.names
+        return f"(not {name}.isdisjoint(heads))"
     if kind is MeshClause and isinstance(clause, MeshClause) and clause.plain:
-        names[name] = clause.heading
-        return f"({name} in doc.heading_names)"
+        names[name] = names[_HEADS] = clause.heading
+        return f"({name} in heads)"
     names[name] = clause.evaluate
     return f"{name}(doc)"

@@ -24,8 +24,8 @@ class PatternGroup:
     """The word and phrase patterns searched on one tuple of fields, each with a number.
 
     ``matched(doc)`` is the set of numbers of the patterns the record holds.
-    Whole words are a set intersection; phrases are tried only when their first
-    word is present; truncated words, and words joined by hyphens, only when a
+    Whole words are a set intersection; phrases are tried only when each of
+    their whole words is present; truncated words, and words joined by hyphens, only when a
     word of the record shares their first letters. Only the few candidates left
     are looked for in the text (a substring test, or their regex).
     """
@@ -34,7 +34,7 @@ class PatternGroup:
         self.fields = fields
         self.ids: dict[TextPattern, int] = {}
         self._words: dict[str, list[int]] = {}
-        self._phrases: dict[str, _Candidates] = {}
+        self._phrases: dict[str, list[tuple[int, TextPattern, frozenset[str]]]] = {}
         self._stems: dict[str, _Candidates] = {}
         self._others: _Candidates = []
         self._word_keys: frozenset[str] = frozenset()
@@ -52,7 +52,8 @@ class PatternGroup:
         if pattern.kind == "word":
             self._words.setdefault(pattern.text, []).append(number)
         elif pattern.kind == "phrase" and "*" not in pattern.text.split()[0]:
-            self._phrases.setdefault(first, []).append((number, pattern))
+            whole = frozenset(w for w in pattern.text.split() if not w.endswith("*"))
+            self._phrases.setdefault(first, []).append((number, pattern, whole))
         elif pattern.kind in ("stem", "regex") and len(first) >= STEM:
             self._stems.setdefault(first[:STEM], []).append((number, pattern))
         else:
@@ -76,7 +77,7 @@ class PatternGroup:
         found = [n for word in self._word_keys.intersection(words) for n in self._words[word]]
         candidates: _Candidates = []
         for key in self._phrase_keys.intersection(words):
-            candidates.extend(self._phrases[key])
+            candidates.extend((n, p) for n, p, whole in self._phrases[key] if whole <= words)
         if self._stem_keys:
             for key in self._stem_keys.intersection(doc.stems(fields)):
                 candidates.extend(self._stems[key])
