@@ -7,6 +7,7 @@ are shared by the article and book readers in ``pubmed_fields``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date
 
@@ -150,8 +151,19 @@ def read_pub_date(elem: Element | None) -> PartialDate | None:
 def read_date(elem: Element | None) -> date | None:
     if elem is None:
         return None
+    if len(elem) >= 3:
+        # The usual shape, Year/Month/Day first: a record has half a dozen such
+        # dates, and most of them are the same few days.
+        year, month, day = elem[0], elem[1], elem[2]
+        if year.tag == "Year" and month.tag == "Month" and day.tag == "Day":
+            y, m, d = year.text, month.text, day.text
+            if y and m and d:
+                return _full_date(y, m, d)
     found = leaf_texts(elem)
     return full_date(found.get("Year"), found.get("Month"), found.get("Day"))
+
+
+_full_date = functools.lru_cache(maxsize=4096)(full_date)
 
 
 def read_history(history: Element | None) -> dict[str, date]:
