@@ -149,9 +149,9 @@ def phase_import(path: Path, db_file: Path, jobs: int | None) -> dict[str, float
     try:
         start, cpu_start = time.perf_counter(), time.process_time() + children_cpu()
         summary = import_paths(engine, [path], now=datetime.now(UTC), jobs=jobs)
-        result = timed(summary.new, start, cpu_start)
     finally:
-        engine.dispose()
+        engine.dispose()  # timed too: closing SQLite checkpoints what the WAL still holds
+    result = timed(summary.new, start, cpu_start)
     if summary.failed:
         raise SystemExit(f"import failed: {summary.failed[0].error}")
     return result
