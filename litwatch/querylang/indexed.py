@@ -33,6 +33,7 @@ _memo_keys = count()
 SEPARATOR = "|"
 _stem = itemgetter(slice(None, 4))  # shorter words give shorter keys, which never match
 STEM = 4  # truncated terms are looked up by their first four letters
+Stretches = tuple[list[int], list[tuple[str, str, str]]]
 
 
 def new_memo_key() -> int:
@@ -71,6 +72,7 @@ class IndexedArticle:
         "_joined",
         "_publication_types",
         "_stems",
+        "_stretches",
         "_substances",
         "_texts",
         "_tokens",
@@ -88,6 +90,7 @@ class IndexedArticle:
         self._joined: dict[tuple[str, ...], str] = {}
         self._words: dict[tuple[str, ...], frozenset[str]] = {}
         self._stems: dict[tuple[str, ...], frozenset[str]] = {}
+        self._stretches: dict[tuple[str, ...], Stretches] = {}
         self._values: dict[str, tuple[tuple[str, ...], ...]] = {}
         self._headings: tuple[IndexedHeading, ...] | None = None
         self._heading_names: frozenset[str] | None = None
@@ -141,6 +144,26 @@ class IndexedArticle:
         if found is None:
             found = SEPARATOR.join(self.text(name) for name in names)
             self._joined[names] = found
+        return found
+
+    def stretches(self, names: tuple[str, ...]) -> Stretches:
+        """Where each value starts in ``joined(names)``, and (source, value as the record
+        has it, its ``" folded "`` text), in the same order: explanations find a match
+        in the joined text and report it for the value it is in."""
+        found = self._stretches.get(names)
+        if found is None:
+            starts: list[int] = []
+            values: list[tuple[str, str, str]] = []
+            offset = 0
+            for name in names:
+                folded = self.folded(name)
+                for original, padded in folded:
+                    starts.append(offset)
+                    values.append((name, original, padded))
+                    offset += len(padded) + 1  # and the separator after it
+                if not folded:
+                    offset += 2  # the " " of a source with no words, and the separator
+            found = self._stretches[names] = (starts, values)
         return found
 
     def words(self, names: tuple[str, ...]) -> frozenset[str]:

@@ -10,6 +10,7 @@ explanation.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 
 from .clauses import Clause, Hit
@@ -158,29 +159,41 @@ class TextClause(WordSearch):
         return list(found)
 
     def _hits(self, doc: IndexedArticle) -> list[Hit]:
+        """The first match in each value of each field, in field and value order."""
+        if self.proximity is not None:
+            return self._near_hits(doc)
+        # One scan of the fields' joined text: a match never spans two values (they
+        # are " | "-separated), so the first match inside a value's stretch is the
+        # first match a search of that value alone would find.
+        starts, values = doc.stretches(self.fields)
+        text = doc.joined(self.fields)
+        found = []
+        last = -1
+        for match in self.pattern.regex.finditer(text):
+            index = bisect_right(starts, match.start()) - 1
+            if index == last:
+                continue
+            last = index
+            field, original, padded = values[index]
+            first = text.count(" ", starts[index], match.start())  # words before it
+            words = len(match.group().split())
+            matched = _original(field, original, padded[1:-1], first, words)
+            if matched:
+                found.append(self.hit(field, matched))
+        return found
+
+    def _near_hits(self, doc: IndexedArticle) -> list[Hit]:
+        assert self.proximity is not None
         found = []
         for field in self.fields:
             for original, padded in doc.folded(field):
-                matched = self._match_in(field, original, padded)
-                if matched:
-                    found.append(self.hit(field, matched))
+                where = within((tuple(padded.split()),), self.pattern.units, self.proximity)
+                if where is not None:
+                    _, first, last = where
+                    matched = _original(field, original, padded[1:-1], first, last - first + 1)
+                    if matched:
+                        found.append(self.hit(field, matched))
         return found
-
-    def _match_in(self, field: str, original: str, padded: str) -> str | None:
-        """Where in one value (``padded``: folded, a space either side) the term is."""
-        if self.proximity is not None:
-            where = within((tuple(padded.split()),), self.pattern.units, self.proximity)
-            if where is None:
-                return None
-            _, first, last = where
-            return _original(field, original, padded[1:-1], first, last - first + 1)
-        if self.pattern.prefix not in padded:  # a literal part of every match
-            return None
-        match = self.pattern.regex.search(padded)
-        if match is None:
-            return None
-        first = padded.count(" ", 0, match.start())  # words before it, one space apart
-        return _original(field, original, padded[1:-1], first, len(match.group().split()))
 
 
 class ProximityClause(TextClause):
