@@ -105,6 +105,11 @@ class MeshClause(Clause):
         return False
 
     def _matches(self, doc: IndexedArticle) -> list[str]:
+        if self.plain:  # the descriptors themselves: no need to fold their qualifiers
+            if self.heading not in doc.heading_names:
+                return []
+            wanted = self.heading
+            return [m.descriptor for m in doc.article.mesh if fold_name(m.descriptor) == wanted]
         found = []
         for heading in self._candidates(doc):
             original = doc.article.mesh[heading.index]

@@ -18,6 +18,7 @@ the clause tree.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import count
 from typing import Any
 
 from .clauses import AnyHeading, Clause, Hit, Ignored, MeshClause
@@ -25,6 +26,7 @@ from .composite import AllOf, AnyOf, Without
 from .indexed import IndexedArticle
 from .wordsearch import WordSearch
 
+_serial = count()  # names each generated function apart (profiles, tracebacks)
 Test = Callable[[IndexedArticle], Any]
 _HEADS = "_uses_headings"  # a key in the generated code's names: ``heads`` is needed
 Explain = Callable[[IndexedArticle], list[Hit]]
@@ -43,7 +45,7 @@ def generate(root: Clause) -> tuple[Test, Explain] | None:
     lines += _explain(root, names, "    ")
     lines.append("    return found")
     # Text generated here from compiled clauses: their values are passed by name.
-    exec(compile("\n".join(lines) + "\n", "<querylang.codegen>", "exec"), names)
+    exec(compile("\n".join(lines) + "\n", f"<querylang.codegen {next(_serial)}>", "exec"), names)
     return names["test"], names["explain"]
 
 

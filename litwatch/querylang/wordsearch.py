@@ -162,24 +162,26 @@ class TextClause(WordSearch):
         """The first match in each value of each field, in field and value order."""
         if self.proximity is not None:
             return self._near_hits(doc)
-        # One scan of the fields' joined text: a match never spans two values (they
+        # Searched in the fields' joined text: a match never spans two values (they
         # are " | "-separated), so the first match inside a value's stretch is the
-        # first match a search of that value alone would find.
+        # first match a search of that value alone would find; the next search
+        # starts at the next value.
         starts, values = doc.stretches(self.fields)
         text = doc.joined(self.fields)
+        search = self.pattern.regex.search
         found = []
-        last = -1
-        for match in self.pattern.regex.finditer(text):
+        match = search(text)
+        while match is not None:
             index = bisect_right(starts, match.start()) - 1
-            if index == last:
-                continue
-            last = index
             field, original, padded = values[index]
             first = text.count(" ", starts[index], match.start())  # words before it
             words = len(match.group().split())
             matched = _original(field, original, padded[1:-1], first, words)
             if matched:
                 found.append(self.hit(field, matched))
+            if index + 1 == len(starts):
+                break
+            match = search(text, starts[index + 1])  # the next value's first match
         return found
 
     def _near_hits(self, doc: IndexedArticle) -> list[Hit]:
