@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, cast
+from typing import Any, BinaryIO, Protocol, TypedDict, cast
 
 from lxml import etree
 
@@ -43,6 +43,25 @@ RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation", "MedlineC
 EMPTY_OK_ROOTS = frozenset({"PubmedArticleSet", "MedlineCitationSet", "PubmedBookArticleSet"})
 
 GZIP_MAGIC = b"\x1f\x8b"
+# Every parse: no DTD loaded or fetched, no entity expanded, libxml2's size
+# limits kept, comments and processing instructions dropped.
+class _ParseOptions(TypedDict):
+    load_dtd: bool
+    no_network: bool
+    resolve_entities: bool
+    huge_tree: bool
+    remove_comments: bool
+    remove_pis: bool
+
+
+SAFE_PARSING: _ParseOptions = {
+    "load_dtd": False,
+    "no_network": True,
+    "resolve_entities": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 
 _HEAD_SIZE = 64 * 1024
 
@@ -119,14 +138,7 @@ def parse_article_set(document: bytes, *, name: str) -> list[Article | DeletedCi
     """
     try:
         # A parser per call: lxml parsers must not be shared between threads.
-        parser = etree.XMLParser(
-            load_dtd=False,
-            no_network=True,
-            resolve_entities=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
+        parser = etree.XMLParser(**SAFE_PARSING)
         root = etree.fromstring(document, parser)
     except etree.XMLSyntaxError as exc:
         raise InputError(name, f"not well-formed XML: {_syntax_message(exc)}") from None
@@ -171,12 +183,7 @@ def _iter_records(
         cast(BinaryIO, stream),
         events=("end",),
         tag=RECORD_TAGS,
-        load_dtd=False,
-        no_network=True,
-        resolve_entities=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
+        **SAFE_PARSING,
     )
     count = 0
     last_pmid: str | None = None
