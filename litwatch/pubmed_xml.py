@@ -43,6 +43,8 @@ RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation", "MedlineC
 EMPTY_OK_ROOTS = frozenset({"PubmedArticleSet", "MedlineCitationSet", "PubmedBookArticleSet"})
 
 GZIP_MAGIC = b"\x1f\x8b"
+
+
 # Every parse: no DTD loaded or fetched, no entity expanded, libxml2's size
 # limits kept, comments and processing instructions dropped.
 class _ParseOptions(TypedDict):
