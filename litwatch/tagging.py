@@ -224,12 +224,12 @@ def tag_indexed(doc: IndexedArticle, catalogue: Catalogue) -> Tagging:
         if found is not None:
             # The same words found twice (in two abstract sections) are one reason.
             own[claim.id] = ClaimTag(claim.id, claim.rule_text, tuple(dict.fromkeys(found)))
+    tags = []
     via: dict[str, list[str]] = {}
     for claim_id in own:
         for ancestor in catalogue.ancestors(claim_id):
             via.setdefault(ancestor, []).append(claim_id)
-    tags = []
-    for claim in catalogue.claims:  # catalogue order: summary first, as the file has it
+    for claim in catalogue.claims if own else ():  # catalogue order: summary first
         tag = own.get(claim.id)
         children = tuple(via.get(claim.id, ()))
         if tag is not None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from itertools import chain, count
+from itertools import count
 from operator import itemgetter
 from typing import Any
 
@@ -172,8 +172,8 @@ class IndexedArticle:
         if found is None:
             if len(names) == 1:
                 found = frozenset(self.tokens(names[0]))
-            else:
-                found = frozenset(chain.from_iterable(self.tokens(name) for name in names))
+            else:  # each source's set is usually wanted alone too: built once, joined
+                found = frozenset().union(*(self.words((name,)) for name in names))
             self._words[names] = found
         return found
 
@@ -181,7 +181,10 @@ class IndexedArticle:
         """The first ``STEM`` letters of every word at least that long (truncation search)."""
         found = self._stems.get(names)
         if found is None:
-            found = frozenset(map(_stem, self.words(names)))
+            if len(names) == 1:
+                found = frozenset(map(_stem, self.words(names)))
+            else:
+                found = frozenset().union(*(self.stems((name,)) for name in names))
             self._stems[names] = found
         return found
 
