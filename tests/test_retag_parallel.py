@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,37 @@ def test_reasons_are_written_as_the_engine_writes_json(catalogue: Catalogue) -> 
     reasons = [tag.reason() for a in articles() for tag in tag_article(a, catalogue).claims]
     assert reasons
     assert [to_json(r) for r in reasons] == [engine_json(r) for r in reasons]
+
+
+def test_a_record_saved_while_workers_tag_it_is_left_for_the_next_run(
+    engine: Engine, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = articles()
+    save_articles(engine, records, now=NOW)
+    with engine.connect() as conn:
+        ids = conn.execute(select(ARTICLES.c.id, ARTICLES.c.pmid).order_by(ARTICLES.c.id)).all()
+    # Batches of 7, four in flight: when the first is written, the second was read
+    # (and sent to a worker) already. A record of the second is saved again then.
+    article_id, pmid = ids[9]
+    old = next(a for a in records if a.pmid == str(pmid))
+    newer = replace(old, version=old.version + 1, title=f"{old.title} (revised)")
+    saved: list[int] = []
+
+    def save_once(done: int) -> None:
+        if not saved:
+            saved.append(done)
+            save_articles(engine, [newer], now=NOW)
+
+    monkeypatch.setattr(store_tags, "PARALLEL_FROM", 0)
+    total = retag(engine, catalogue, now=NOW, jobs=2, batch_size=7, progress=save_once)
+    assert saved == [7]
+    assert total == len(ids) - 1
+    with engine.connect() as conn:
+        row = conn.execute(select(ARTICLES).where(ARTICLES.c.id == article_id)).one()
+        tags = conn.execute(select(TAGS).where(TAGS.c.article_id == article_id)).all()
+    assert row.tagged_hash is None
+    assert row.data["title"].endswith("(revised)")
+    assert tags == []
+    assert count_stale(engine, catalogue) == 1
+    assert retag(engine, catalogue, now=NOW, jobs=2) == 1
+    assert count_stale(engine, catalogue) == 0
