@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gzip
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -228,3 +230,28 @@ def test_a_piece_is_read_as_the_streaming_parser_reads_it(shared_fixtures: Path)
 def test_a_piece_that_is_not_a_plain_set_is_refused(document: bytes, message: str) -> None:
     with pytest.raises(InputError, match=message):
         parse_article_set(document, name="piece")
+
+
+@pytest.mark.slow
+def test_python_dash_m_litwatch_imports_a_large_file_with_workers(
+    shared_fixtures: Path, tmp_path: Path
+) -> None:
+    """Spawned workers import the parent's __main__: ``python -m litwatch`` must not rerun."""
+    big = shared_fixtures.joinpath("real", *BIG).read_bytes()
+    start = big.index(b"<PubmedArticle>")
+    end = big.rindex(b"</PubmedArticleSet>")
+    records = big[start:end]
+    copies = importing.PARALLEL_MIN_BYTES // len(records) + 1
+    large = tmp_path / "large.xml"
+    large.write_bytes(big[:start] + records * copies + big[end:])
+    command = [sys.executable, "-m", "litwatch", "-v", "--db", f"sqlite:///{tmp_path / 'x.db'}"]
+    done = subprocess.run(
+        [*command, "import", "--jobs", "2", str(large)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "read 1500, new 500, updated 0, unchanged 1000" in done.stdout
+    assert FELL_BACK not in done.stderr
