@@ -8,8 +8,8 @@ evaluated on a stored record (the boolean layer then leaves it out, see
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from .dates import DateValue, Period, resolve
 from .fields import AUTHOR
@@ -25,13 +25,13 @@ from .vocab import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """Why a record matched: ``Hit("title", "tiab", "randomi*", "Randomised")``.
 
     ``field`` names the part of the record, ``tag`` the query's field (canonical
     short tag, "" when untagged), ``term`` the term as the query has it and
     ``matched`` the words (or heading, type, date) as the record has them.
+    A named tuple: the tagger makes and deduplicates (hashes) many per record.
     """
 
     field: str
