@@ -2,13 +2,16 @@
 
 ``conn.execute(statement, rows)`` rebuilds every row's parameters through
 SQLAlchemy's generic path (~90 µs per 33-column article row, more than
-SQLite needs to store it). ``execute_many`` compiles the statement once, takes
-each column type's own bind processor (the public ``TypeEngine.bind_processor``,
-so the values written are exactly those SQLAlchemy would write), and hands
-plain tuples to the driver's ``executemany``.
+SQLite needs to store it). Here a statement is compiled once, each column
+type's own bind processor is taken (the public ``TypeEngine.bind_processor``,
+so the values written are exactly those SQLAlchemy would write), and plain
+tuples go to the driver's ``executemany``.
 
-SQLite only: on PostgreSQL, SQLAlchemy's "insertmanyvalues" batching (many
-rows per INSERT) is faster than a driver-level executemany, so it is kept.
+- ``execute_rows``: rows already in the driver's form, as tuples (the tagger's
+  writes, which convert their few typed values themselves);
+- ``execute_many``: rows as dicts of Python values, converted here (article
+  upserts). SQLite only: on PostgreSQL SQLAlchemy's "insertmanyvalues"
+  batching (many rows per INSERT) is faster, so it is kept there.
 """
 
 from __future__ import annotations
@@ -18,23 +21,84 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import ColumnElement, Connection, Dialect
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.expression import UpdateBase
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-_Processor = Callable[[Any], Any] | None  # None: the value goes to the driver as it is
+Processor = Callable[[Any], Any]
+
+
+def execute_rows(
+    conn: Connection,
+    statement: UpdateBase,
+    names: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """Run ``statement`` once per row; each row holds the values of its bound parameters
+    ``names``, in that order, in the form the driver takes."""
+    if not rows:
+        return
+    sql, positions = _compiled(conn.dialect, statement, None)
+    if positions is None:  # a named paramstyle (psycopg)
+        conn.exec_driver_sql(sql, [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    if positions != names:
+        order = [names.index(name) for name in positions]
+        rows = [tuple(row[i] for i in order) for row in rows]
+    conn.exec_driver_sql(sql, list(rows))
 
 
 def execute_many(conn: Connection, statement: Insert, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Execute ``statement`` once per row; every row must have the same keys."""
+    """``conn.execute(statement, rows)`` for rows of one table; every row has the same keys."""
     if not rows:
         return
     if conn.dialect.name != "sqlite":
         conn.execute(statement, list(rows))
         return
-    sql, order = _compiled(conn.dialect, statement, tuple(rows[0]))
+    sql, positions = _compiled(conn.dialect, statement, tuple(rows[0]))
+    assert positions is not None  # SQLite's qmark paramstyle is positional
+    order = _processors(conn.dialect, statement, positions)
     params = [tuple(p(row[k]) if p else row[k] for k, p in order) for row in rows]
     conn.exec_driver_sql(sql, params)
+
+
+def bind_processor(column: ColumnElement[Any], dialect: Dialect) -> Processor:
+    """The column type's conversion to the driver's form (identity when there is none)."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(
+    dialect: Dialect, statement: UpdateBase, keys: tuple[str, ...] | None
+) -> tuple[str, tuple[str, ...] | None]:
+    """SQL and the order of its bound names (None when named), once per statement:
+    an upsert takes ~40 ms to compile."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys else None)
+    positions = tuple(compiled.positiontup or ()) if compiled.positional else None
+    return compiled.string, positions
+
+
+@functools.lru_cache(maxsize=64)
+def _processors(
+    dialect: Dialect, statement: Insert, positions: tuple[str, ...]
+) -> list[tuple[str, Processor | None]]:
+    columns = statement.table.columns
+    order: list[tuple[str, Processor | None]] = []
+    for key in positions:
+        # The dialect's own variant of the type (SQLite's DATE, DATETIME…) converts.
+        processor = columns[key].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None and _repeats(columns[key].type):
+            # A batch's timestamps are one value (its "now"), dates and flags
+            # few: formatting each distinct value once saves ~40 µs a row.
+            processor = functools.lru_cache(maxsize=4096)(processor)
+        order.append((key, processor))
+    return order
 
 
 def _repeats(kind: TypeEngine[Any]) -> bool:
@@ -43,25 +107,3 @@ def _repeats(kind: TypeEngine[Any]) -> bool:
         return stored.python_type in (datetime, date, bool)
     except NotImplementedError:
         return False
-
-
-@functools.lru_cache(maxsize=32)
-def _compiled(
-    dialect: Dialect, statement: Insert, keys: tuple[str, ...]
-) -> tuple[str, list[tuple[str, _Processor]]]:
-    """SQL and per-column processors, once per statement (an upsert takes ~40 ms to compile)."""
-    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-    if not compiled.positional or compiled.positiontup is None:
-        raise TypeError("execute_many needs a positional paramstyle (SQLite's qmark)")
-    columns = statement.table.columns
-    order: list[tuple[str, _Processor]] = []
-    for key in compiled.positiontup:
-        # The dialect's own variant of the type (SQLite's DATE, DATETIME…) converts.
-        kind = columns[key].type.dialect_impl(dialect)
-        processor = kind.bind_processor(dialect)
-        if processor is not None and _repeats(columns[key].type):
-            # A batch's timestamps are one value (its "now"), dates and flags
-            # few: formatting each distinct value once saves ~40 µs a row.
-            processor = functools.lru_cache(maxsize=4096)(processor)
-        order.append((key, processor))
-    return compiled.string, order

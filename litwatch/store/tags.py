@@ -24,7 +24,6 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Dialect,
     Engine,
     Table,
     Text,
@@ -42,13 +41,13 @@ from sqlalchemy import cast as sql_cast
 
 from ..claims import Catalogue
 from ..db import RawJson, write_tx
+from ..db.bulk import bind_processor, execute_rows
 from ..models import DECISIONS, Tag
 from ..parallel import default_jobs, ordered_map
 from ..tag_rows import StoredRow, TaggedRow, tag_rows, tagged_row
 from ..tagging import EVIDENCE_LEVELS, Tagging
 from ..triage import stance_counts
 from ._common import ARTICLES, BATCH_SIZE, reading, require_aware
-from .executemany import execute_many
 
 TAGS = cast(Table, Tag.__table__)
 # Fewer stale records than this are tagged in-process: starting workers costs
@@ -202,9 +201,12 @@ def _write_batch(
     ids = [row.article_id for row in taggings]
     conn.execute(delete(TAGS).where(TAGS.c.article_id.in_(ids), TAGS.c.source == RULE_SOURCE))
     dialect = conn.dialect
-    reason = _processor(TAGS.c.reason, dialect)
-    content_hash, now_value = catalogue.content_hash, _processor(TAGS.c.created_at, dialect)(now)
-    execute_many(
+    reason = bind_processor(TAGS.c.reason, dialect)
+    content_hash, now_value = (
+        catalogue.content_hash,
+        bind_processor(TAGS.c.created_at, dialect)(now),
+    )
+    execute_rows(
         conn,
         _INSERT_TAG,
         _TAG_COLUMNS,
@@ -214,9 +216,9 @@ def _write_batch(
             for claim_id, why in row.tags
         ],
     )
-    registries = _processor(ARTICLES.c.registry_ids, dialect)
-    trial = _processor(ARTICLES.c.is_trial, dialect)
-    execute_many(
+    registries = bind_processor(ARTICLES.c.registry_ids, dialect)
+    trial = bind_processor(ARTICLES.c.is_trial, dialect)
+    execute_rows(
         conn,
         _UPDATE_ARTICLE,
         ("b_level", "b_trial", "b_registries", "b_tagged", "b_id", "b_content_hash"),
@@ -253,16 +255,6 @@ _UPDATE_ARTICLE = (
         tagged_hash=bindparam("b_tagged"),
     )
 )
-
-
-def _processor(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
-    """The column type's conversion to the driver's form (identity when there is none)."""
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return process if process is not None else _same
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 # -- one count of the evidence per claim ------------------------------------------
