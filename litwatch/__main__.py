@@ -1,6 +1,6 @@
-from .cli import main
+from .entry import main
 
-# Guarded: import workers are spawned processes that import the parent's
-# __main__ module (as "__mp_main__"), which must not start the CLI again.
+# Guarded: spawned workers import the parent's __main__ module (as
+# "__mp_main__"), which must not start the CLI again.
 if __name__ == "__main__":
     main()

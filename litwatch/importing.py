@@ -56,9 +56,9 @@ _READ_AHEAD_CHUNKS = 2
 # Files smaller than this are parsed in this process: starting workers costs
 # a few tenths of a second, about what parsing 8 MB in one process takes.
 PARALLEL_MIN_BYTES = 8 << 20
-# Bytes per piece handed to a worker (~300 records): big enough that handing
+# Bytes per piece handed to a worker (~100 records): big enough that handing
 # over costs little, small enough that a few in flight keep memory flat.
-PIECE_BYTES = 2 << 20
+PIECE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)

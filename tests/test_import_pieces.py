@@ -255,3 +255,16 @@ def test_python_dash_m_litwatch_imports_a_large_file_with_workers(
     assert done.returncode == 0, done.stderr
     assert "read 1500, new 500, updated 0, unchanged 1000" in done.stdout
     assert FELL_BACK not in done.stderr
+
+
+def test_the_command_entry_point_is_light_to_import() -> None:
+    """A spawned worker imports the ``litwatch`` script first: it must not pull in the CLI."""
+    probe = (
+        "import sys, litwatch.entry; "
+        "print(sorted(m for m in ('click', 'sqlalchemy', 'alembic', 'litwatch.cli') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
