@@ -393,3 +393,13 @@ def test_compile_accepts_a_parsed_tree() -> None:
     assert matcher.node is tree
     assert matcher.query == "ketamine[ti] AND dystonia"
     assert matcher.matches(DOC)
+
+
+def test_a_rule_nested_deeper_than_python_parses_is_evaluated_by_the_clause_tree() -> None:
+    """Generated code cannot nest 60 blocks deep; such a rule still works (review finding)."""
+    nested = "ketamine[tiab]"
+    for i in range(60):
+        nested = f"(y{i}[tiab] AND ({nested} OR dystonia[tiab]))"
+    matcher = compile_query(nested)
+    assert matcher.matches(Article(pmid="1", title="y59 dystonia"))
+    assert not matcher.matches(Article(pmid="2", title="ketamine"))

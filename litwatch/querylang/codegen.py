@@ -45,7 +45,13 @@ def generate(root: Clause) -> tuple[Test, Explain] | None:
     lines += _explain(root, names, "    ")
     lines.append("    return found")
     # Text generated here from compiled clauses: their values are passed by name.
-    exec(compile("\n".join(lines) + "\n", f"<querylang.codegen {next(_serial)}>", "exec"), names)
+    try:
+        code = compile("\n".join(lines) + "\n", f"<querylang.codegen {next(_serial)}>", "exec")
+    except (SyntaxError, MemoryError, RecursionError):
+        # Nesting deeper than Python's parser takes (~50 indented blocks, ~200
+        # parentheses): the clause tree evaluates such a rule as it is.
+        return None
+    exec(code, names)
     return names["test"], names["explain"]
 
 
