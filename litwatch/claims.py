@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,16 @@ class Catalogue:
     def children(self, claim_id: str) -> tuple[str, ...]:
         return tuple(c.id for c in self.claims if c.parent == claim_id)
 
+    def descendants(self) -> dict[str, tuple[str, ...]]:
+        """Claim id -> its children, grandchildren ... for every claim that has any."""
+        return descendants_of({c.id: c.parent for c in self.claims})
+
+    def covering(self, claim_ids: Iterable[str]) -> tuple[str, ...]:
+        """``claim_ids`` and their descendants: an article tagged with a child claim
+        (by a curator too) bears on the parent."""
+        below = self.descendants()
+        return tuple(dict.fromkeys(d for c in claim_ids for d in (c, *below.get(c, ()))))
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Compiled rules hold closures, which do not pickle: a worker process
         # (``tags recompute`` over many records) gets the claims and compiles them.
@@ -160,6 +170,19 @@ def _recompiled(
         )
         found = _RECOMPILED[key] = Catalogue(claims, content_hash, path)
     return found
+
+
+def descendants_of(parents: Mapping[str, str | None]) -> dict[str, tuple[str, ...]]:
+    """Claim id -> every claim below it (in ``parents`` order), from claim id -> parent."""
+    found: dict[str, list[str]] = {}
+    for claim_id in parents:
+        seen = {claim_id}
+        parent = parents.get(claim_id)
+        while parent is not None and parent not in seen:  # a cycle is claims.toml's error
+            found.setdefault(parent, []).append(claim_id)
+            seen.add(parent)
+            parent = parents.get(parent)
+    return {claim_id: tuple(below) for claim_id, below in found.items()}
 
 
 @dataclass

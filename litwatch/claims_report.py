@@ -54,6 +54,16 @@ def load_claims(path: Path) -> Catalogue | None:
     return load_catalogue(path) if path.is_file() else None
 
 
+def claims_to_match(
+    catalogue: Catalogue | None, ids: Iterable[str], *, option: str
+) -> tuple[str, ...]:
+    """A ``--claim`` filter: the ids checked, each with the claims below it, so that
+    filtering on a parent finds articles a curator tagged with one of its children."""
+    ids = tuple(ids)
+    check_claim_ids(catalogue, ids, option=option)
+    return catalogue.covering(ids) if catalogue is not None else ids
+
+
 def check_claim_ids(catalogue: Catalogue | None, ids: Iterable[str], *, option: str) -> None:
     """InputError naming the first id not in the catalogue and the known ones.
 
@@ -72,7 +82,9 @@ def check_claim_ids(catalogue: Catalogue | None, ids: Iterable[str], *, option: 
 
 def claims_report(bind: Connection | Engine, catalogue: Catalogue | None) -> list[ClaimReport]:
     """One report per catalogue claim in file order, then other claim ids found, sorted."""
-    counts = count_claim_evidence(bind)  # every claim tagged or given a stance
+    # every claim tagged or given a stance; a child's tags count for its parent
+    descendants = catalogue.descendants() if catalogue is not None else None
+    counts = count_claim_evidence(bind, descendants=descendants)
     reports = [
         _from_counts(
             counts.get(claim.id) or ClaimCounts(claim.id),

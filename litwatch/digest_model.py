@@ -43,6 +43,7 @@ class ClaimRef:
     status: str | None = None  # the article's verdict on it ("Not yet", "Yes", ...)
     section: str | None = None  # summary, mechanism, evidence, ...
     statement: str | None = None
+    parent: str | None = None  # the claim it belongs under (mechanisms: plausible-mechanism)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, and_, exists, func, or_, select
 
 from .article import Article
+from .claims import descendants_of
 from .config import DigestSettings
 from .digest_format import describe_reason, evidence_rank, registry_ids_of
 from .digest_model import (
@@ -118,6 +119,7 @@ class _Catalogue:
         self.claims = list(claims)
         self.by_id = {c.id: c for c in self.claims}
         self.order = {c.id: i for i, c in enumerate(self.claims)}
+        self.descendants = descendants_of({c.id: c.parent for c in self.claims})
 
     def ref(self, claim_id: str) -> ClaimRef:
         return self.by_id.get(claim_id) or ClaimRef(claim_id, claim_id)
@@ -366,7 +368,11 @@ def _scoreboard(
     if not claims:
         return ()
     counts = count_claim_evidence(
-        conn, [c.id for c in claims], include_retracted=False, include_excluded=False
+        conn,
+        [c.id for c in claims],
+        descendants=catalogue.descendants,
+        include_retracted=False,
+        include_excluded=False,
     )
     result = []
     for claim in claims:

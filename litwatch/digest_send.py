@@ -115,6 +115,7 @@ def claim_refs(catalogue: Catalogue) -> list[ClaimRef]:
             status=claim.article_status,
             section=claim.section,
             statement=" ".join(claim.statement.split()) or None,
+            parent=claim.parent,
         )
         for claim in catalogue
     ]

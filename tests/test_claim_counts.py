@@ -8,14 +8,16 @@ from typing import Any
 from digest_fixtures import CLAIMS, SEND1, WEEK1, article, seed_week1, tag_articles
 from sqlalchemy import Engine
 
-from litwatch.claims import load_catalogue
-from litwatch.claims_report import claims_report
+from litwatch.claims import descendants_of, load_catalogue
+from litwatch.claims_report import claims_report, claims_to_match
 from litwatch.config import DigestSettings
+from litwatch.digest_model import ClaimRef
 from litwatch.digest_select import select_digest
 from litwatch.resources import bundled_dir
 from litwatch.store import mark_deleted, save_articles
+from litwatch.store.reads import list_articles
 from litwatch.store.tags import ClaimEvidence, claim_evidence, count_claim_evidence
-from litwatch.triage import record_stance
+from litwatch.triage import record_stance, tag_article
 
 
 def seed(engine: Engine) -> None:
@@ -137,6 +139,53 @@ def test_claims_show_is_count_claim_evidence_over_the_catalogue(engine: Engine) 
     catalogue = load_catalogue(bundled_dir("queries") / "claims.toml")
     shown = claim_evidence(engine, catalogue)
     assert list(shown) == list(catalogue.ids)
-    assert shown == count_claim_evidence(engine, catalogue.ids)
+    assert shown == count_claim_evidence(engine, catalogue.ids, descendants=catalogue.descendants())
     assert shown["other-movement-disorders"].retracted == 1
     assert shown["plausible-mechanism"].decisions["exclude"] == 1
+
+
+def test_a_curator_tag_on_a_child_claim_counts_for_its_parent(engine: Engine) -> None:
+    """Rule tags carry their parents; a curator's tag on a mechanism counts for
+    plausible-mechanism too, once per article, in every view and in --claim filters."""
+    seed(engine)
+    catalogue = load_catalogue(bundled_dir("queries") / "claims.toml")
+    child = catalogue.children("plausible-mechanism")[0]
+    before = claim_evidence(engine, catalogue)["plausible-mechanism"]
+    tag_article(engine, "90000001", child, actor="ana", now=SEND1)  # not on the parent before
+    tag_article(engine, "90000004", child, actor="ana", now=SEND1)  # on it by a rule already
+
+    after = claim_evidence(engine, catalogue)
+    parent = after["plausible-mechanism"]
+    assert parent.articles == before.articles + 1  # 90000004 is not counted twice
+    assert parent.curator_tagged == before.curator_tagged + 2
+    assert parent.by_level["rct"] == before.by_level["rct"] + 1  # 90000001 is an RCT
+    assert after[child].articles == 2
+    assert count_claim_evidence(engine, ["plausible-mechanism"])["plausible-mechanism"] == before
+
+    reports = {r.id: r for r in claims_report(engine, catalogue)}
+    assert (reports["plausible-mechanism"].articles, reports[child].articles) == (
+        parent.articles,
+        2,
+    )
+    with engine.connect() as conn:
+        digest = select_digest(
+            conn,
+            DigestSettings(recipients=("a@example.org",)),
+            now=SEND1,
+            claims=[*CLAIMS, ClaimRef(child, "A mechanism", parent="plausible-mechanism")],
+        )
+    board = {row.claim.id: row for row in digest.scoreboard}
+    assert dict(board["plausible-mechanism"].by_level)["rct"] == 1
+
+    wanted = claims_to_match(catalogue, ["plausible-mechanism"], option="--claim")
+    assert wanted[0] == "plausible-mechanism"
+    assert child in wanted
+    found = {a.article.pmid for a in list_articles(engine, claims=wanted, limit=100)}
+    assert {"90000001", "90000004"} <= found
+    alone = {a.article.pmid for a in list_articles(engine, claims=["plausible-mechanism"])}
+    assert "90000001" not in alone
+
+
+def test_descendants_of_follows_every_level_and_survives_a_cycle() -> None:
+    parents = {"a": None, "b": "a", "c": "b", "d": "a", "x": "y", "y": "x"}
+    assert descendants_of(parents) == {"a": ("b", "c", "d"), "b": ("c",), "x": ("y",), "y": ("x",)}

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ..claims_report import check_claim_ids, load_claims
+from ..claims_report import claims_to_match, load_claims
 from ..errors import InputError
 from ..hits import TABLE_COLUMNS, hit_record, hit_records
 from ..store import ORDERS, get_article, list_articles
@@ -34,7 +34,7 @@ from .output import dump_json, emit_rows, output_options
     type=click.Choice(DECISION_FILTERS),
     help="Current decision (repeatable; 'untriaged' for none).",
 )
-@click.option("--claim", "claims", multiple=True, help="Tagged with this claim (repeatable).")
+@click.option("--claim", "claims", multiple=True, help="Tagged with this claim or one below it (repeatable).")
 @click.option(
     "--evidence",
     multiple=True,
@@ -74,7 +74,8 @@ def list_hits(
     output_format: str | None,
 ) -> None:
     """Stored articles, newest first, filtered; a table on a terminal, --json or --csv."""
-    check_claim_ids(load_claims(app.settings.queries_dir / "claims.toml"), claims, option="--claim")
+    catalogue = load_claims(app.settings.queries_dir / "claims.toml")
+    claims = claims_to_match(catalogue, claims, option="--claim")
     stored = list_articles(
         app.engine,
         since=since.date() if since else None,

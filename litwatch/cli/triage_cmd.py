@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..claims_report import check_claim_ids, load_claims
+from ..claims_report import claims_to_match, load_claims
 from ..export import DECISION_FILTERS, FORMATS, export_records, write_export
 from ..models import DECISIONS, STANCES
 from ..triage import default_actor, history, triage_states
@@ -235,7 +235,8 @@ def export_command(
 
     The decision, reason, claims and notes go in RIS N1/KW and BibTeX note/keywords.
     """
-    check_claim_ids(load_claims(app.settings.queries_dir / "claims.toml"), claims, option="--claim")
+    catalogue = load_claims(app.settings.queries_dir / "claims.toml")
+    claims = claims_to_match(catalogue, claims, option="--claim")
     records: Any = export_records(
         app.engine,
         decisions=decisions,

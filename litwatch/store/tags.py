@@ -15,7 +15,7 @@ broken claims.toml stops before anything is written.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -25,6 +25,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Subquery,
     Table,
     Text,
     and_,
@@ -33,8 +34,10 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy import cast as sql_cast
@@ -166,7 +169,7 @@ def claim_evidence(bind: Connection | Engine, catalogue: Catalogue) -> dict[str,
     older catalogue) count as their stored tags say: run ``retag`` first for
     current figures.
     """
-    return count_claim_evidence(bind, catalogue.ids)
+    return count_claim_evidence(bind, catalogue.ids, descendants=catalogue.descendants())
 
 
 # -- internals ----------------------------------------------------------------
@@ -257,6 +260,19 @@ _UPDATE_ARTICLE = (
 )
 
 
+def _tags_with_ancestors(descendants: Mapping[str, Collection[str]]) -> Subquery:
+    """(claim_id, article_id, source) of every tag, and again under each ancestor of its claim."""
+    base = select(TAGS.c.claim_id, TAGS.c.article_id, TAGS.c.source)
+    lifted = [
+        select(literal(claim_id, Text).label("claim_id"), TAGS.c.article_id, TAGS.c.source).where(
+            TAGS.c.claim_id.in_(list(below))
+        )
+        for claim_id, below in descendants.items()
+        if below
+    ]
+    return union_all(base, *lifted).subquery() if lifted else base.subquery()
+
+
 # -- one count of the evidence per claim ------------------------------------------
 # ``claims show``, ``report claims`` and the digest scoreboard all ask this; the
 # options say how each asks, so the same question gets the same answer.
@@ -276,6 +292,7 @@ def count_claim_evidence(
     bind: Connection | Engine,
     claim_ids: Sequence[str] | None = None,
     *,
+    descendants: Mapping[str, Collection[str]] | None = None,
     include_retracted: bool = True,
     include_excluded: bool = True,
 ) -> dict[str, ClaimCounts]:
@@ -293,14 +310,19 @@ def count_claim_evidence(
     excluded (not evidence for the digest's reader). Imported articles count
     like those a query found: they are evidence, just not news. Stances are
     the curators' current readings, whatever the options.
+
+    ``descendants`` (claim id -> the claims below it, ``Catalogue.descendants``):
+    an article tagged with a child claim counts for the parent too. Rule tags
+    carry their parents already; a curator's tag on a child does not.
     """
+    tags = _tags_with_ancestors(descendants or {})
     tagged = (
         select(
-            TAGS.c.claim_id,
-            TAGS.c.article_id,
-            func.max(case((TAGS.c.source == CURATOR_SOURCE, 1), else_=0)).label("by_curator"),
+            tags.c.claim_id,
+            tags.c.article_id,
+            func.max(case((tags.c.source == CURATOR_SOURCE, 1), else_=0)).label("by_curator"),
         )
-        .group_by(TAGS.c.claim_id, TAGS.c.article_id)
+        .group_by(tags.c.claim_id, tags.c.article_id)
         .subquery()
     )
     conditions: list[Any] = [ARTICLES.c.deleted_at.is_(None)]
