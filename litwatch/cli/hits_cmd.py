@@ -34,7 +34,9 @@ from .output import dump_json, emit_rows, output_options
     type=click.Choice(DECISION_FILTERS),
     help="Current decision (repeatable; 'untriaged' for none).",
 )
-@click.option("--claim", "claims", multiple=True, help="Tagged with this claim or one below it (repeatable).")
+@click.option(
+    "--claim", "claims", multiple=True, help="Tagged with this claim or one below it (repeatable)."
+)
 @click.option(
     "--evidence",
     multiple=True,

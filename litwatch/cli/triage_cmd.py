@@ -209,7 +209,9 @@ def hits_history(app: AppContext, pmid: str, output_format: str | None) -> None:
     type=click.Choice(DECISION_FILTERS),
     help="Only this current decision (repeatable).",
 )
-@click.option("--claim", "claims", multiple=True, help="Only articles tagged with this claim or one below it.")
+@click.option(
+    "--claim", "claims", multiple=True, help="Only articles tagged with this claim or one below it."
+)
 @click.option(
     "--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="First seen on or after DATE."
 )
