@@ -154,3 +154,18 @@ def test_rows_indexed_before_migration_0002_stay_searchable(sqlite_url: str) -> 
         assert pmids(engine, "dystonic") == ["90000203"]
     finally:
         engine.dispose()
+
+
+def test_one_pmid_written_with_and_without_a_leading_zero_in_one_save(sqlite_url: str) -> None:
+    """ "090000202" and "90000202" are one row: the second copy must update a row the
+    index already holds (same batch, it did not: SQLite called the index corrupt)."""
+    engine = open_database(sqlite_url)
+    try:
+        first = replace(corpus()[1], pmid="090000202")
+        later = replace(corpus()[1], title="Esketamine for anhedonia", keywords=(), version=2)
+        result = save_articles(engine, [first, later], now=NOW)
+        assert (result.new, result.updated) == (["90000202"], ["90000202"])
+        _fts_integrity_ok(engine)
+        assert pmids(engine, "anhedonia") == ["90000202"]
+    finally:
+        engine.dispose()

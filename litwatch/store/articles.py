@@ -83,7 +83,7 @@ def save_articles(
     replace each other on every import.
     """
     # Whole batches are converted before any is written: a bad record refuses its batch.
-    batches = _batches(articles, batch_size, key=lambda article: article.pmid)
+    batches = _batches(articles, batch_size, key=_row_key)
     converted = ([stored_columns(article) for article in batch] for batch in batches)
     return _save_batches(target, converted, now=now, replace_on_tie=replace_on_tie)
 
@@ -171,6 +171,12 @@ def mark_deleted(target: Connection | Engine, pmids: Iterable[str], *, now: date
 
 
 # -- internals ----------------------------------------------------------------
+
+
+def _row_key(article: Article) -> object:
+    """The row a record lands in: "01906085" and "1906085" are one PMID, one row."""
+    text = article.pmid.strip()
+    return int(text) if text.isascii() and text.isdigit() else text
 
 
 def _batches(items: Iterable[T], size: int, *, key: Callable[[T], object]) -> Iterator[list[T]]:
