@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -52,7 +53,11 @@ def ordered_map(
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     window = ahead if ahead is not None else 2 * jobs
     pending: deque[Future[R]] = deque()
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_ignore_interrupts,
+    )
     try:
         source = iter(items)
         exhausted = False
@@ -71,3 +76,11 @@ def ordered_map(
         for future in pending:
             future.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent: a terminal's SIGINT reaches the whole
+    process group, and a worker that raised KeyboardInterrupt would turn the
+    parent's graceful stop (the scheduler finishing its run) into an error. The
+    parent still stops on it and shuts the pool down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

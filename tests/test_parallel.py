@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -47,3 +48,9 @@ def test_jobs_must_be_positive() -> None:
 
 def test_available_cpus_is_at_least_one() -> None:
     assert available_cpus() >= 1
+
+
+def test_workers_leave_ctrl_c_to_the_parent() -> None:
+    """A terminal's SIGINT reaches every process of the group: workers ignore it, so
+    only the parent decides how to stop (the scheduler lets a run finish)."""
+    assert list(ordered_map(signal.getsignal, [signal.SIGINT], jobs=1)) == [signal.SIG_IGN]
