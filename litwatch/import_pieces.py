@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from .errors import InputError, StoreError
-from .pubmed_xml import GZIP_MAGIC, DeletedCitations, parse_article_set, read_head
+from .pubmed_xml import (
+    GZIP_MAGIC,
+    DeletedCitations,
+    check_xml_head,
+    parse_article_set,
+    read_head,
+)
 from .stored_form import stored_columns
 from .xml_split import is_plain_article_set, split_article_set
 
@@ -48,7 +54,7 @@ def pieces(path: Path, *, piece_size: int = 4 << 20) -> Iterator[bytes] | None:
         head = read_head(raw, str(path), _HEAD_SIZE)
         if head.startswith(GZIP_MAGIC):
             return _gzip_pieces(path, piece_size)
-    if not is_plain_article_set(_document_start(head)):
+    if not _may_cut(head, str(path)):
         return None
     return _plain_pieces(path, piece_size, compressed=False)
 
@@ -59,7 +65,7 @@ def _gzip_pieces(path: Path, piece_size: int) -> Iterator[bytes] | None:
             head = read_head(cast(BinaryIO, unpacked), str(path), _HEAD_SIZE)
     except InputError:
         return None  # broken archive: the one-process import says what is wrong
-    if not is_plain_article_set(_document_start(head)):
+    if not _may_cut(head, str(path)):
         return None
     return _plain_pieces(path, piece_size, compressed=True)
 
@@ -69,6 +75,16 @@ def _plain_pieces(path: Path, piece_size: int, *, compressed: bool) -> Iterator[
         stream: BinaryIO = cast(BinaryIO, gzip.GzipFile(fileobj=raw)) if compressed else raw
         head = _document_start(read_head(stream, str(path), _HEAD_SIZE))
         yield from split_article_set(head, stream, piece_size=piece_size)
+
+
+def _may_cut(head: bytes, label: str) -> bool:
+    """A plain set whose head the one-process parser accepts too: a head it refuses
+    (entity declarations ...) is left to it, so both paths refuse the same files."""
+    try:
+        check_xml_head(head, label)
+    except InputError:
+        return False
+    return is_plain_article_set(_document_start(head))
 
 
 def _document_start(head: bytes) -> bytes:

@@ -190,6 +190,24 @@ def test_a_bad_file_fails_in_pieces_as_in_one_process(
 
 
 @pytest.mark.usefixtures("in_pieces")
+def test_a_head_the_one_process_parser_refuses_is_refused_in_pieces_too(
+    shared_fixtures: Path, tmp_path: Path
+) -> None:
+    """Entity declarations are refused by a look at the file's head; "<!ENTITY" in a
+    comment there is refused as well, and must be whichever path reads the file."""
+    good = shared_fixtures.joinpath("real", *BIG).read_bytes()
+    assert b"<!DOCTYPE" in good[:4096]
+    root = good.index(b"<PubmedArticleSet>") + len(b"<PubmedArticleSet>")
+    commented = tmp_path / "commented.xml"
+    commented.write_bytes(good[:root] + b"<!-- no <!ENTITY here -->" + good[root:])
+    one, one_rows = imported(tmp_path, "one", [commented], jobs=1)
+    many, many_rows = imported(tmp_path, "many", [commented], jobs=2)
+    assert [str(f.error) for f in many.failed] == [str(f.error) for f in one.failed]
+    assert "declares entities" in str(one.failed[0].error)
+    assert many_rows == one_rows == []
+
+
+@pytest.mark.usefixtures("in_pieces")
 def test_a_cut_inside_a_comment_falls_back_to_one_process(
     shared_fixtures: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
