@@ -332,6 +332,12 @@ class Article:
         return content_hash_of_json(self.to_json())
 
 
+def is_pmid(text: str) -> bool:
+    """A PMID as records write it: ASCII digits, not all zeros (``str.isdigit`` alone
+    accepts "²", which ``int`` refuses)."""
+    return text.isascii() and text.isdigit() and int(text) > 0
+
+
 def content_hash_of_json(canonical_json: str) -> str:
     return hashlib.sha256(canonical_json.encode("utf-8")).hexdigest()
 

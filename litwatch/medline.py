@@ -32,6 +32,7 @@ from .article import (
     PublicationType,
     Qualifier,
     RegistryId,
+    is_pmid,
 )
 from .errors import InputError
 from .pubdate import full_date, partial_from_text
@@ -159,7 +160,7 @@ def _records(lines: Iterable[tuple[int, str]], label: str) -> Iterator[Article]:
         bio_lines = [f"{tag:<4}- {value}\n" for tag, value in fields]
         record = next(_bio_parse(bio_lines), {})
         pmid = str(record.get("PMID", "")).strip()
-        if not pmid.isdigit() or int(pmid) <= 0:
+        if not is_pmid(pmid):
             what = f"PMID is not a number: {pmid!r}" if pmid else "record without PMID"
             raise InputError(label, what, line=line, record=f"record {index}")
         yield _article(pmid, record, fields)

@@ -27,6 +27,7 @@ from .article import (
     PartialDate,
     PublicationType,
     RegistryId,
+    is_pmid,
 )
 from .inline_markup import plain_text, text_and_markup
 
@@ -286,6 +287,10 @@ def article_from_book(record: Element) -> Article:
     )
 
 
+# PubMed's versions are single digits; the store's column is a 32-bit integer.
+MAX_VERSION = 9999
+
+
 def read_pmid(parent: Element) -> tuple[str, int]:
     """``(PMID, Version)`` of a MedlineCitation / BookDocument, checked."""
     return _pmid_and_version(parent.find("PMID"), parent.tag)
@@ -295,9 +300,13 @@ def _pmid_and_version(elem: Element | None, where: str) -> tuple[str, int]:
     if elem is None:
         raise RecordError(f"{where} without PMID")
     pmid = (elem.text or "").strip()
-    if not pmid.isdigit() or int(pmid) <= 0:
+    if not is_pmid(pmid):
         raise RecordError(f"PMID is not a number: {pmid!r}")
     raw_version = (elem.get("Version") or "1").strip()
-    if not raw_version.isdigit():
+    if not (raw_version.isascii() and raw_version.isdigit()):
         raise RecordError(f"PMID Version is not a number: {raw_version!r}", pmid)
+    if int(raw_version) > MAX_VERSION:
+        raise RecordError(
+            f"PMID Version is out of range: {raw_version} (at most {MAX_VERSION})", pmid
+        )
     return pmid, int(raw_version)

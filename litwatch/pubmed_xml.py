@@ -32,7 +32,7 @@ from typing import Any, BinaryIO, Protocol, TypedDict, cast
 
 from lxml import etree
 
-from .article import Article
+from .article import Article, is_pmid
 from .errors import InputError
 from .pubmed_fields import RecordError, article_from_book, article_from_pubmed_article
 
@@ -252,7 +252,7 @@ def _deleted(elem: etree._Element) -> DeletedCitations:
     pmids = []
     for pmid_elem in elem.iterfind("PMID"):
         pmid = (pmid_elem.text or "").strip()
-        if not pmid.isdigit() or int(pmid) <= 0:
+        if not is_pmid(pmid):
             raise RecordError(f"DeleteCitation PMID is not a number: {pmid!r}")
         pmids.append(pmid)
     return DeletedCitations(tuple(pmids))

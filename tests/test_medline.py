@@ -199,6 +199,7 @@ def test_non_utf8_file_names_the_line(tmp_path: Path) -> None:
     [
         ("TI  - No PMID here.\n", "record 1: record without PMID"),
         ("PMID- 1\nTI  - ok\n\nPMID- x9\n", "record 2: PMID is not a number: 'x9'"),
+        ("PMID- \u00b2\n", "record 1: PMID is not a number: '\u00b2'"),
         ("PMID- 1\nthis is prose, not a field\n", ":2: not a MEDLINE field line"),
     ],
 )
