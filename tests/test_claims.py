@@ -18,7 +18,8 @@ from litwatch.claims import (
     load_catalogue,
 )
 from litwatch.errors import ConfigError
-from litwatch.querylang import parse, to_query
+from litwatch.querylang import IndexedArticle, compile_query, parse, to_query
+from litwatch.querylang.nodes import And, Node, Not
 from litwatch.tagging import tag_article
 
 REPO = Path(__file__).resolve().parent.parent
@@ -107,6 +108,28 @@ def test_every_claim_has_a_matching_record_and_a_near_miss(shipped: Catalogue) -
         assert near_misses, f"{claim_.id}: no near-miss listed"
         wrongly = [pmid for pmid in near_misses if claim_.id in tagged[pmid]]
         assert not wrongly, f"{claim_.id}: near-misses tagged: {wrongly}"
+
+
+def _required_parts(node: Node) -> list[Node]:
+    """The operands a record must match for the rule to (AND operands, NOT's left side)."""
+    if isinstance(node, Not):
+        return _required_parts(node.left)
+    if isinstance(node, And):
+        return [part for child in node.children for part in _required_parts(child)]
+    return [node]
+
+
+def test_every_near_miss_is_near(shipped: Catalogue) -> None:
+    """A near-miss shares vocabulary with the rule: it matches at least one of the parts
+    the rule requires (or all of them, and the rule's NOT turns it away), so the test
+    above shows the rule telling close cases apart, not just ignoring strangers."""
+    near_misses = tomllib.loads(EXPECTATIONS.read_text(encoding="utf-8"))["near_misses"]
+    articles = latest_versions()
+    for claim_ in shipped:
+        parts = [compile_query(part) for part in _required_parts(parse(claim_.rule_text))]
+        for pmid in near_misses.get(claim_.id, []):
+            doc = IndexedArticle.from_article(articles[pmid])
+            assert any(part.matches(doc) for part in parts), f"{claim_.id}: {pmid} is not near"
 
 
 def test_depression_paper_is_not_a_mechanism_of_writers_cramp(shipped: Catalogue) -> None:
