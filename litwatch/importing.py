@@ -29,6 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -189,8 +190,14 @@ def _import_pieces(
     counter = _Counter()
     parsed = ordered_map(parse_piece, _unbroken(cut), jobs=jobs)
     try:
+        # The workers start and parse a first piece before the write lock is
+        # taken: nobody waits on it meanwhile, and a worker that cannot start (it
+        # re-ran a script without a __main__ guard, which imports again and waits
+        # for this lock) fails at once instead of after the busy timeout.
+        first = next(parsed, None)
+        ready = parsed if first is None else chain((first,), parsed)
         with write_tx(engine) as conn:
-            records = _columns_only(parsed, deleted, counter)
+            records = _columns_only(ready, deleted, counter)
             saved = save_columns(conn, records, now=now, replace_on_tie=False)
             marked = mark_deleted(conn, deleted, now=now) if deleted else []
     except (StoreError, BrokenProcessPool) as exc:

@@ -275,6 +275,41 @@ def test_python_dash_m_litwatch_imports_a_large_file_with_workers(
     assert FELL_BACK not in done.stderr
 
 
+UNGUARDED_SCRIPT = """
+from datetime import UTC, datetime
+from pathlib import Path
+from litwatch.db import open_database
+from litwatch.importing import import_paths
+engine = open_database({url!r})
+summary = import_paths(engine, [Path({path!r})], now=datetime.now(UTC), jobs=2)
+print("imported", summary.new, len(summary.failed))
+"""
+
+
+@pytest.mark.slow
+def test_a_script_without_a_main_guard_still_imports_and_never_waits_on_the_lock(
+    shared_fixtures: Path, tmp_path: Path
+) -> None:
+    """Spawned workers re-run a script's top level, which imports again: each must
+    fail at once (it cannot start workers of its own), not wait for the parent's
+    write lock; the parent then imports the file in one process."""
+    big = shared_fixtures.joinpath("real", *BIG).read_bytes()
+    start = big.index(b"<PubmedArticle>")
+    end = big.rindex(b"</PubmedArticleSet>")
+    copies = importing.PARALLEL_MIN_BYTES // (end - start) + 1
+    large = tmp_path / "large.xml"
+    large.write_bytes(big[:start] + big[start:end] * copies + big[end:])
+    script = tmp_path / "unguarded.py"
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    script.write_text(UNGUARDED_SCRIPT.format(url=url, path=str(large)), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "imported 500 0" in done.stdout
+    assert "database is locked" not in done.stderr
+
+
 def test_the_command_entry_point_is_light_to_import() -> None:
     """A spawned worker imports the ``litwatch`` script first: it must not pull in the CLI."""
     probe = (
