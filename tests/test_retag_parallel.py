@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,3 +166,39 @@ def test_a_record_saved_while_workers_tag_it_is_left_for_the_next_run(
     assert count_stale(engine, catalogue) == 1
     assert retag(engine, catalogue, now=NOW, jobs=2) == 1
     assert count_stale(engine, catalogue) == 0
+
+
+UNGUARDED_RETAG = """
+from datetime import UTC, datetime
+from pathlib import Path
+from litwatch.claims import load_catalogue
+from litwatch.db import open_database
+from litwatch.importing import import_paths
+from litwatch.store import tags
+engine = open_database({url!r})
+import_paths(engine, [Path(p) for p in {paths!r}], now=datetime.now(UTC), jobs=1)
+tags.PARALLEL_FROM = 0
+print("tagged", tags.retag(engine, load_catalogue(Path({claims!r})), all=True, jobs=2,
+                           batch_size=10))
+"""
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_start_leave_the_tagging_to_this_process(tmp_path: Path) -> None:
+    """A worker that dies (here: a script without a __main__ guard, which every
+    spawned worker re-runs and which cannot start workers of its own) breaks the
+    pool; retag then tags the rest in-process instead of failing."""
+    paths = [str(p) for p in corpus_files() if p.parent.name != "updates"]
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        UNGUARDED_RETAG.format(
+            url=f"sqlite:///{tmp_path / 'x.db'}", paths=paths, claims=str(SHIPPED)
+        ),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == f"tagged {len(articles())}"
+    assert "tagging the rest in this process" in done.stderr

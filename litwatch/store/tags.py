@@ -14,8 +14,10 @@ broken claims.toml stops before anything is written.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -52,6 +54,7 @@ from ..tagging import EVIDENCE_LEVELS, Tagging
 from ..triage import stance_counts
 from ._common import ARTICLES, BATCH_SIZE, reading, require_aware
 
+log = logging.getLogger(__name__)
 TAGS = cast(Table, Tag.__table__)
 # Fewer stale records than this are tagged in-process: starting workers costs
 # about as much as tagging a couple of thousand records.
@@ -88,8 +91,8 @@ def retag(
     stale = or_(ARTICLES.c.tagged_hash.is_(None), ARTICLES.c.tagged_hash != current)
     jobs = default_jobs() if jobs is None else jobs
 
-    def batches() -> Iterator[list[StoredRow]]:
-        last_id = 0
+    def batches(after: int) -> Iterator[list[StoredRow]]:
+        last_id = after
         while True:
             # The JSON as text: decoded by the tagger (orjson), not the driver.
             query = select(ARTICLES.c.id, ARTICLES.c.content_hash, sql_cast(ARTICLES.c.data, Text))
@@ -103,22 +106,34 @@ def retag(
             last_id = rows[-1][0]
             yield [(row[0], row[1], row[2]) for row in rows]
 
+    done = 0
+    last_written = 0  # articles.id: batches come in id order
+
+    def write(tagged: list[TaggedRow]) -> None:
+        nonlocal done, last_written
+        with write_tx(engine) as conn:
+            done += _write_batch(conn, catalogue, tagged, now)
+        last_written = tagged[-1].article_id
+        if progress is not None:
+            progress(done)
+
     # Tagged outside the write transaction: SQLite's write lock is held only
     # for the writes, so a curator's triage never waits for the tagger.
     tag = partial(tag_rows, catalogue)
-    spread = jobs > 1 and _count(engine, None if all else stale) >= PARALLEL_FROM
-    results = ordered_map(tag, batches(), jobs=jobs) if spread else map(tag, batches())
-    done = 0
-    try:
-        for tagged in results:
-            with write_tx(engine) as conn:
-                done += _write_batch(conn, catalogue, tagged, now)
-            if progress is not None:
-                progress(done)
-    finally:
-        close = getattr(results, "close", None)  # a failed write stops the workers too
-        if close is not None:
-            close()
+    if jobs > 1 and _count(engine, None if all else stale) >= PARALLEL_FROM:
+        results = ordered_map(tag, batches(0), jobs=jobs)
+        try:
+            for tagged in results:
+                write(tagged)
+            return done
+        except BrokenProcessPool as exc:
+            # A worker died (killed, out of memory, a script without a __main__
+            # guard): what was written stays; the rest is tagged here.
+            log.warning("tagging workers stopped (%s); tagging the rest in this process", exc)
+        finally:
+            results.close()  # a failed write stops the workers too
+    for tagged in map(tag, batches(last_written)):
+        write(tagged)
     return done
 
 
