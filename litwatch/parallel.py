@@ -15,8 +15,10 @@ be picklable (a module-level function; ``functools.partial`` of one is fine).
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -56,7 +58,7 @@ def ordered_map(
     pool = ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_ignore_interrupts,
+        initializer=_start_worker,
     )
     try:
         source = iter(items)
@@ -78,9 +80,25 @@ def ordered_map(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent: a terminal's SIGINT reaches the whole
-    process group, and a worker that raised KeyboardInterrupt would turn the
-    parent's graceful stop (the scheduler finishing its run) into an error. The
-    parent still stops on it and shuts the pool down."""
+def _start_worker() -> None:
+    """Set up a worker: Ctrl-C is the parent's to handle, and the parent's death ends it.
+
+    A terminal's SIGINT reaches the whole process group; a worker that raised
+    KeyboardInterrupt would turn the parent's graceful stop (the scheduler
+    finishing its run) into an error. The parent still stops on it and shuts
+    the pool down. A parent killed outright (SIGKILL, SIGTERM) shuts nothing
+    down, and a worker waiting for its next task would wait forever: a thread
+    watching the parent ends it instead.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        watch = threading.Thread(
+            target=_exit_when_ready, args=(parent.sentinel,), name="parent-watch", daemon=True
+        )
+        watch.start()
+
+
+def _exit_when_ready(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)  # the parent is gone: nobody wants this worker's results
