@@ -24,6 +24,7 @@ ROOT = b"PubmedArticleSet"
 OPEN = b"<" + ROOT + b">"
 CLOSE = b"</" + ROOT + b">"
 RECORD_ENDS = (b"</PubmedArticle>", b"</PubmedBookArticle>", b"</DeleteCitation>")
+_LONGEST_END = max(len(end) for end in RECORD_ENDS)
 _TAIL = 1 << 20
 
 _PLAIN_HEAD = re.compile(
@@ -53,7 +54,10 @@ def split_article_set(
     ``is_plain_article_set``); ``rest`` gives the bytes after it. Parsing the
     pieces one after the other gives the records of the whole, in order.
     """
-    buffer = head
+    # A bytearray grows in place and drops a cut prefix cheaply: a record longer
+    # than a piece is read on without copying all it holds so far each time.
+    buffer = bytearray(head)
+    scanned = 0  # buffer[:scanned] holds no record end tag: not searched again
     first = True
     while True:
         data = rest.read(piece_size)
@@ -61,29 +65,32 @@ def split_article_set(
             buffer += data
             if len(buffer) < piece_size:
                 continue
-            cut = _after_last_record(buffer)
+            cut = _after_last_record(buffer, scanned)
             if cut <= 0:
+                scanned = max(0, len(buffer) - _LONGEST_END + 1)
                 continue  # one record longer than a piece: read on
-            view = memoryview(buffer)
-            yield b"".join((b"" if first else OPEN, view[:cut], CLOSE))
-            buffer = bytes(view[cut:])
+            with memoryview(buffer) as view:
+                piece = b"".join((b"" if first else OPEN, view[:cut], CLOSE))
+            del buffer[:cut]
+            scanned = 0
             first = False
+            yield piece
             continue
         # End of input: what is left holds the real end tag (or the error, if
         # the document is truncated, which parsing the piece reports).
-        yield buffer if first else OPEN + buffer
+        yield bytes(buffer) if first else OPEN + buffer
         return
 
 
-def _after_last_record(buffer: bytes) -> int:
-    """Offset just after the last record end tag in ``buffer`` (0 if none)."""
+def _after_last_record(buffer: bytearray, searched_from: int = 0) -> int:
+    """Offset just after the last record end tag in ``buffer[searched_from:]`` (0 if none)."""
     # Records are rarely over a few hundred kB: look in the tail first.
-    for start in (max(0, len(buffer) - _TAIL), 0):
+    for start in (max(searched_from, len(buffer) - _TAIL), searched_from):
         best = 0
         for end in RECORD_ENDS:
             at = buffer.rfind(end, start)
             if at >= 0:
                 best = max(best, at + len(end))
-        if best or start == 0:
+        if best or start == searched_from:
             return best
     return 0

@@ -47,12 +47,13 @@ def whole(path: Path) -> list[Any]:
     return list(parse_pubmed_xml(path))
 
 
+@pytest.mark.parametrize("piece_size", [SMALL_PIECE, 512])  # 512: most records are longer
 def test_pieces_of_every_plain_real_file_hold_its_records_in_order(
-    shared_fixtures: Path,
+    shared_fixtures: Path, piece_size: int
 ) -> None:
     plain = cut_many = 0
     for path in real_xml_files(shared_fixtures):
-        cut = pieces(path, piece_size=SMALL_PIECE)
+        cut = pieces(path, piece_size=piece_size)
         if cut is None:
             continue
         plain += 1
