@@ -377,6 +377,7 @@ def _scoreboard(
     result = []
     for claim in claims:
         counted = counts[claim.id]
+        counted_as = {claim.id, *catalogue.descendants.get(claim.id, ())}  # as the counts do
         by_level = sorted(
             ((level, n) for level, n in counted.by_level.items() if n),
             key=lambda kv: evidence_rank(kv[0]),
@@ -387,7 +388,7 @@ def _scoreboard(
                 by_level=tuple(by_level),
                 total=counted.articles,
                 trials=counted.trials,
-                new=sum(any(c.id == claim.id for c in e.claims) for e in new_entries),
+                new=sum(any(c.id in counted_as for c in e.claims) for e in new_entries),
                 retracted=counted.retracted,
                 stances=tuple(
                     (stance, n) for stance in STANCES if (n := counted.stances.get(stance, 0))

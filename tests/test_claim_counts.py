@@ -144,6 +144,18 @@ def test_claims_show_is_count_claim_evidence_over_the_catalogue(engine: Engine) 
     assert shown["plausible-mechanism"].decisions["exclude"] == 1
 
 
+def scoreboard(engine: Engine, child: str) -> dict[str, Any]:
+    """The digest scoreboard at SEND1; the catalogue has ``child`` under plausible-mechanism."""
+    with engine.connect() as conn:
+        digest = select_digest(
+            conn,
+            DigestSettings(recipients=("a@example.org",)),
+            now=SEND1,
+            claims=[*CLAIMS, ClaimRef(child, "A mechanism", parent="plausible-mechanism")],
+        )
+    return {row.claim.id: row for row in digest.scoreboard}
+
+
 def test_a_curator_tag_on_a_child_claim_counts_for_its_parent(engine: Engine) -> None:
     """Rule tags carry their parents; a curator's tag on a mechanism counts for
     plausible-mechanism too, once per article, in every view and in --claim filters."""
@@ -151,6 +163,7 @@ def test_a_curator_tag_on_a_child_claim_counts_for_its_parent(engine: Engine) ->
     catalogue = load_catalogue(bundled_dir("queries") / "claims.toml")
     child = catalogue.children("plausible-mechanism")[0]
     before = claim_evidence(engine, catalogue)["plausible-mechanism"]
+    before_board = scoreboard(engine, child)
     tag_article(engine, "90000001", child, actor="ana", now=SEND1)  # not on the parent before
     tag_article(engine, "90000004", child, actor="ana", now=SEND1)  # on it by a rule already
 
@@ -167,15 +180,9 @@ def test_a_curator_tag_on_a_child_claim_counts_for_its_parent(engine: Engine) ->
         parent.articles,
         2,
     )
-    with engine.connect() as conn:
-        digest = select_digest(
-            conn,
-            DigestSettings(recipients=("a@example.org",)),
-            now=SEND1,
-            claims=[*CLAIMS, ClaimRef(child, "A mechanism", parent="plausible-mechanism")],
-        )
-    board = {row.claim.id: row for row in digest.scoreboard}
+    board = scoreboard(engine, child)
     assert dict(board["plausible-mechanism"].by_level)["rct"] == 1
+    assert board["plausible-mechanism"].new == before_board["plausible-mechanism"].new + 1
 
     wanted = claims_to_match(catalogue, ["plausible-mechanism"], option="--claim")
     assert wanted[0] == "plausible-mechanism"

@@ -88,6 +88,23 @@ def test_claims_show_json(imported: Path) -> None:
     assert "90000102" not in {a["pmid"] for a in shown["tagged_articles"]}
 
 
+def test_claims_show_lists_what_it_counts_a_curators_child_tag_included(imported: Path) -> None:
+    from litwatch.db import open_database
+    from litwatch.triage import tag_article
+
+    engine = open_database(f"sqlite:///{imported / 'litwatch.db'}")
+    try:  # 90000202: botulinum toxin, no rule tags it with a mechanism
+        tag_article(engine, "90000202", "mech-gaba-inhibition", actor="ana")
+    finally:
+        engine.dispose()
+    result = run(imported, "claims", "show", "plausible-mechanism", "--json", "--limit", "1000")
+    shown = json.loads(result.output)
+    listed = {a["pmid"] for a in shown["tagged_articles"]}
+    assert "90000202" in listed
+    assert shown["evidence"]["articles"] == len(listed)
+    assert shown["evidence"]["curator_tagged"] == 1
+
+
 def test_claims_show_text_and_unknown_id(imported: Path) -> None:
     run(imported, "tags", "recompute")
     result = run(imported, "claims", "show", "trials-needed")

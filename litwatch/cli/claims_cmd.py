@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def show_claim(app: AppContext, claim_id: str, limit: int, as_json: bool) -> Non
     catalogue = _catalogue(app)
     claim = catalogue.get(claim_id)
     evidence = claim_evidence(app.engine, catalogue)[claim.id]
-    articles = _tagged_articles(app, claim.id, limit)
+    articles = _tagged_articles(app, catalogue.covering([claim.id]), limit)
     if as_json:
         record = claim.describe()
         record["children"] = list(catalogue.children(claim.id))
@@ -133,9 +134,12 @@ def _short(catalogue: Catalogue) -> str:
     return f"catalogue {catalogue.content_hash[:12]}"
 
 
-def _tagged_articles(app: AppContext, claim_id: str, limit: int) -> list[dict[str, Any]]:
-    """The newest articles tagged with the claim (by a rule or a curator)."""
-    tagged = select(TAGS.c.article_id).where(TAGS.c.claim_id == claim_id).distinct().subquery()
+def _tagged_articles(app: AppContext, claim_ids: Sequence[str], limit: int) -> list[dict[str, Any]]:
+    """The newest articles tagged (by a rule or a curator) with any of ``claim_ids``: a
+    claim and those below it, as the evidence figures count them."""
+    tagged = (
+        select(TAGS.c.article_id).where(TAGS.c.claim_id.in_(list(claim_ids))).distinct().subquery()
+    )
     query = (
         select(
             ARTICLES.c.pmid,
