@@ -120,6 +120,10 @@ class _Catalogue:
         self.by_id = {c.id: c for c in self.claims}
         self.order = {c.id: i for i, c in enumerate(self.claims)}
         self.descendants = descendants_of({c.id: c.parent for c in self.claims})
+        self.ancestors: dict[str, list[str]] = defaultdict(list)
+        for ancestor, below in self.descendants.items():
+            for claim_id in below:
+                self.ancestors[claim_id].append(ancestor)
 
     def ref(self, claim_id: str) -> ClaimRef:
         return self.by_id.get(claim_id) or ClaimRef(claim_id, claim_id)
@@ -326,6 +330,14 @@ def _tags(conn: Connection, ids: list[int], catalogue: _Catalogue) -> dict[int, 
             EntryTag(catalogue.ref(row.claim_id), row.source, describe_reason(row.reason))
         )
     for tags in found.values():
+        # A curator's tag on a child claim carries its parents, as a rule's does
+        # (the scoreboard counts it there too).
+        present = {t.claim.id for t in tags}
+        for tag in [t for t in tags if t.source == "curator"]:
+            for ancestor in catalogue.ancestors.get(tag.claim.id, ()):
+                if ancestor not in present:
+                    present.add(ancestor)
+                    tags.append(EntryTag(catalogue.ref(ancestor), "curator", f"via {tag.claim.id}"))
         tags.sort(key=lambda t: (catalogue.key(t.claim.id), t.source != "rule"))
     return found
 

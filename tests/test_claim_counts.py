@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from litwatch.claims import descendants_of, load_catalogue
 from litwatch.claims_report import claims_report, claims_to_match
 from litwatch.config import DigestSettings
-from litwatch.digest_model import ClaimRef
+from litwatch.digest_model import ClaimRef, Digest
 from litwatch.digest_select import select_digest
 from litwatch.resources import bundled_dir
 from litwatch.store import mark_deleted, save_articles
@@ -144,16 +144,19 @@ def test_claims_show_is_count_claim_evidence_over_the_catalogue(engine: Engine) 
     assert shown["plausible-mechanism"].decisions["exclude"] == 1
 
 
-def scoreboard(engine: Engine, child: str) -> dict[str, Any]:
-    """The digest scoreboard at SEND1; the catalogue has ``child`` under plausible-mechanism."""
+def digest_at_send1(engine: Engine, child: str) -> Digest:
+    """The digest at SEND1; the catalogue has ``child`` under plausible-mechanism."""
     with engine.connect() as conn:
-        digest = select_digest(
+        return select_digest(
             conn,
             DigestSettings(recipients=("a@example.org",)),
             now=SEND1,
             claims=[*CLAIMS, ClaimRef(child, "A mechanism", parent="plausible-mechanism")],
         )
-    return {row.claim.id: row for row in digest.scoreboard}
+
+
+def scoreboard(engine: Engine, child: str) -> dict[str, Any]:
+    return {row.claim.id: row for row in digest_at_send1(engine, child).scoreboard}
 
 
 def test_a_curator_tag_on_a_child_claim_counts_for_its_parent(engine: Engine) -> None:
@@ -183,6 +186,9 @@ def test_a_curator_tag_on_a_child_claim_counts_for_its_parent(engine: Engine) ->
     board = scoreboard(engine, child)
     assert dict(board["plausible-mechanism"].by_level)["rct"] == 1
     assert board["plausible-mechanism"].new == before_board["plausible-mechanism"].new + 1
+    entries = {e.article.pmid: e for e in digest_at_send1(engine, child).new_entries}
+    lifted = [t for t in entries["90000001"].tags if t.claim.id == "plausible-mechanism"]
+    assert [(t.source, t.reason) for t in lifted] == [("curator", f"via {child}")]
 
     wanted = claims_to_match(catalogue, ["plausible-mechanism"], option="--claim")
     assert wanted[0] == "plausible-mechanism"
