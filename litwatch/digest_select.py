@@ -13,22 +13,21 @@ The period shown runs from the end of the last sent digest of this name to
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, exists, func, or_, select
 
 from .article import Article
-from .claims import descendants_of
 from .config import DigestSettings
+from .digest_claims import DigestClaims, group_by_claim, reading_order
 from .digest_format import describe_reason, evidence_rank, registry_ids_of
 from .digest_model import (
     ERRATUM,
     LINKED,
     NEW,
     RETRACTED,
-    ClaimGroup,
     ClaimRef,
     Digest,
     Entry,
@@ -72,7 +71,7 @@ def select_digest(
     """
     name = settings.name
     last_end = _last_period_end(conn, name)
-    catalogue = _Catalogue(claims)
+    catalogue = DigestClaims(claims)
 
     if planned is None:
         candidates = _new_candidates(conn, name, only_trials=settings.only_trials)
@@ -92,14 +91,14 @@ def select_digest(
         start = last_end or _first_start(conn, new_entries, now)
 
     after = None if last_end is None else start  # a first digest covers every search
-    trials = sorted((e for e in new_entries if e.is_trial), key=_reading_order)
+    trials = sorted((e for e in new_entries if e.is_trial), key=reading_order)
     others = [e for e in new_entries if not e.is_trial]
     return Digest(
         settings=settings,
         period_start=start,
         period_end=end,
         new_trials=tuple(trials),
-        groups=_group_by_claim(others, catalogue),
+        groups=group_by_claim(others, catalogue),
         updates=tuple(updates),
         scoreboard=_scoreboard(conn, catalogue, new_entries),
         queries=_query_activity(conn, after, end),
@@ -107,55 +106,6 @@ def select_digest(
         held_back=held_back,
         first=last_end is None,
     )
-
-
-# -- the claim catalogue -----------------------------------------------------------
-
-
-class _Catalogue:
-    """Claim order and labels; claims only seen in tags sort after, by id."""
-
-    def __init__(self, claims: Sequence[ClaimRef]) -> None:
-        self.claims = list(claims)
-        self.by_id = {c.id: c for c in self.claims}
-        self.order = {c.id: i for i, c in enumerate(self.claims)}
-        self.descendants = descendants_of({c.id: c.parent for c in self.claims})
-        self.ancestors: dict[str, list[str]] = defaultdict(list)
-        for ancestor, below in self.descendants.items():
-            for claim_id in below:
-                self.ancestors[claim_id].append(ancestor)
-
-    def ref(self, claim_id: str) -> ClaimRef:
-        return self.by_id.get(claim_id) or ClaimRef(claim_id, claim_id)
-
-    def key(self, claim_id: str) -> tuple[int, str]:
-        return (self.order.get(claim_id, len(self.order)), claim_id)
-
-    def summary(self) -> list[ClaimRef]:
-        """The summary table's claims; without sections, every claim."""
-        chosen = [c for c in self.claims if c.section == "summary"]
-        return chosen or self.claims
-
-
-def _reading_order(entry: Entry) -> tuple[int, int, int]:
-    """Strongest evidence first, then the newest publication, then PMID."""
-    pub = entry.article.pub_date.sortable if entry.article.pub_date else None
-    return (evidence_rank(entry.evidence_level), -(pub.toordinal() if pub else 0), int(entry.pmid))
-
-
-def _group_by_claim(entries: Iterable[Entry], catalogue: _Catalogue) -> tuple[ClaimGroup, ...]:
-    """Each paper once, under its first claim in catalogue order (its others are listed)."""
-    groups: dict[str | None, list[Entry]] = defaultdict(list)
-    for entry in entries:
-        first = entry.claims[0].id if entry.claims else None
-        groups[first].append(entry)
-    ordered = sorted((k for k in groups if k is not None), key=catalogue.key)
-    result = [
-        ClaimGroup(catalogue.ref(k), tuple(sorted(groups[k], key=_reading_order))) for k in ordered
-    ]
-    if None in groups:
-        result.append(ClaimGroup(None, tuple(sorted(groups[None], key=_reading_order))))
-    return tuple(result)
 
 
 # -- what is new ------------------------------------------------------------------
@@ -194,7 +144,7 @@ def _updates(
     conn: Connection,
     name: str,
     new_entries: list[Entry],
-    catalogue: _Catalogue,
+    catalogue: DigestClaims,
     planned: Collection[ItemKey] | None,
 ) -> list[Update]:
     """Retractions, errata and new publications from the same trial, for papers sent before."""
@@ -284,7 +234,7 @@ def _first_sent(conn: Connection, name: str, ids: list[int]) -> dict[int, dateti
 # -- loading entries -------------------------------------------------------------------
 
 
-def _load_entries(conn: Connection, ids: list[int], catalogue: _Catalogue) -> dict[int, Entry]:
+def _load_entries(conn: Connection, ids: list[int], catalogue: DigestClaims) -> dict[int, Entry]:
     entries: dict[int, Entry] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
@@ -318,7 +268,7 @@ def _load_entries(conn: Connection, ids: list[int], catalogue: _Catalogue) -> di
     return entries
 
 
-def _tags(conn: Connection, ids: list[int], catalogue: _Catalogue) -> dict[int, list[EntryTag]]:
+def _tags(conn: Connection, ids: list[int], catalogue: DigestClaims) -> dict[int, list[EntryTag]]:
     found: dict[int, list[EntryTag]] = defaultdict(list)
     rows = conn.execute(
         select(TAGS.c.article_id, TAGS.c.claim_id, TAGS.c.source, TAGS.c.reason).where(
@@ -330,14 +280,7 @@ def _tags(conn: Connection, ids: list[int], catalogue: _Catalogue) -> dict[int, 
             EntryTag(catalogue.ref(row.claim_id), row.source, describe_reason(row.reason))
         )
     for tags in found.values():
-        # A curator's tag on a child claim carries its parents, as a rule's does
-        # (the scoreboard counts it there too).
-        present = {t.claim.id for t in tags}
-        for tag in [t for t in tags if t.source == "curator"]:
-            for ancestor in catalogue.ancestors.get(tag.claim.id, ()):
-                if ancestor not in present:
-                    present.add(ancestor)
-                    tags.append(EntryTag(catalogue.ref(ancestor), "curator", f"via {tag.claim.id}"))
+        tags += catalogue.lifted_curator_tags(tags)
         tags.sort(key=lambda t: (catalogue.key(t.claim.id), t.source != "rule"))
     return found
 
@@ -373,7 +316,7 @@ def _same_work(conn: Connection, rows: Sequence[Any]) -> dict[str, list[str]]:
 
 
 def _scoreboard(
-    conn: Connection, catalogue: _Catalogue, new_entries: list[Entry]
+    conn: Connection, catalogue: DigestClaims, new_entries: list[Entry]
 ) -> tuple[ScoreRow, ...]:
     """Per summary claim: papers by evidence level; excluded left out, retracted counted apart."""
     claims = catalogue.summary()
