@@ -195,7 +195,8 @@ def test_claim_evidence_counts(stored: Engine, catalogue: Catalogue) -> None:
 def test_a_record_changed_while_being_tagged_is_left_for_the_next_run(
     stored: Engine, catalogue: Catalogue
 ) -> None:
-    from litwatch.store.tags import _store_batch
+    from litwatch.store.tags import _write_batch
+    from litwatch.tag_rows import tagged_row
 
     rows = article_rows(stored)
     pmid = "90000201"
@@ -204,7 +205,8 @@ def test_a_record_changed_while_being_tagged_is_left_for_the_next_run(
     newer = records(updates=True)
     save_articles(stored, [a for a in newer if a.pmid == pmid], now=NOW)  # saved meanwhile
     with stored.begin() as conn:
-        assert _store_batch(conn, catalogue, [(row.id, row.content_hash, tagging)], NOW) == 0
+        stored_row = tagged_row(row.id, row.content_hash, tagging)
+        assert _write_batch(conn, catalogue, [stored_row], NOW) == 0
     assert article_rows(stored)[pmid].tagged_hash is None
     assert not [t for t in tag_rows(stored) if str(t["pmid"]) == pmid]
     assert retag(stored, catalogue, now=NOW) == len(rows)

@@ -11,10 +11,20 @@ from .clauses import Clause, Hit
 from .indexed import IndexedArticle
 
 
-class AllOf(Clause):
-    def __init__(self, parts: list[Clause]) -> None:
-        super().__init__("AND", "")
+class _Operands(Clause):
+    """AND / OR: operands in order; a match is explained by those that hold."""
+
+    def __init__(self, operator: str, parts: list[Clause]) -> None:
+        super().__init__(operator, "")
         self.parts = parts
+
+    def hits(self, doc: IndexedArticle) -> list[Hit]:
+        return [hit for part in self.parts if part.evaluate(doc) for hit in part.hits(doc)]
+
+
+class AllOf(_Operands):
+    def __init__(self, parts: list[Clause]) -> None:
+        super().__init__("AND", parts)
 
     def evaluate(self, doc: IndexedArticle) -> bool | None:
         result = None
@@ -26,14 +36,10 @@ class AllOf(Clause):
                 result = True
         return result
 
-    def hits(self, doc: IndexedArticle) -> list[Hit]:
-        return [hit for part in self.parts if part.evaluate(doc) for hit in part.hits(doc)]
 
-
-class AnyOf(Clause):
+class AnyOf(_Operands):
     def __init__(self, parts: list[Clause]) -> None:
-        super().__init__("OR", "")
-        self.parts = parts
+        super().__init__("OR", parts)
 
     def evaluate(self, doc: IndexedArticle) -> bool | None:
         result = None
@@ -44,9 +50,6 @@ class AnyOf(Clause):
             if value is False:
                 result = False
         return result
-
-    def hits(self, doc: IndexedArticle) -> list[Hit]:
-        return [hit for part in self.parts if part.evaluate(doc) for hit in part.hits(doc)]
 
 
 class Without(Clause):

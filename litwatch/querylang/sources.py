@@ -13,8 +13,8 @@ from functools import lru_cache
 
 from ..article import Article
 from . import fields as f
-from .textmatch import fold_char, fold_search, fold_words
-from .vocab import fold_heading, heading_words
+from .textmatch import fold_char, fold_search
+from .vocab import fold_heading
 
 
 def _author_names(article: Article) -> list[str]:
@@ -59,11 +59,6 @@ def values(article: Article, source: str) -> list[str]:
 
 def folder(source: str) -> Callable[[str], str]:
     return fold_heading if source in STRUCTURED else fold_search
-
-
-def word_folder(source: str) -> Callable[[str], list[str]]:
-    """Like ``folder``, giving the list of words."""
-    return heading_words if source in STRUCTURED else fold_words
 
 
 # An ASCII word as fold_search sees it: letters and digits, apostrophes inside or

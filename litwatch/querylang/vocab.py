@@ -15,11 +15,6 @@ from functools import lru_cache
 from .textmatch import fold_search
 
 
-def heading_words(text: str) -> list[str]:
-    """The words of ``fold_heading(text)``."""
-    return fold_heading(text).split()
-
-
 @lru_cache(maxsize=65536)
 def fold_heading(text: str) -> str:
     """Fold a heading or name: ``Statistics & Numerical Data`` -> ``statistics and numerical data``.

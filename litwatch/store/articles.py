@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, and_, case, null, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 
-from ..article import Article
+from ..article import Article, is_pmid
 from ..db import RawJson, upsert, write_tx
 from ..db.bulk import execute_many
 from ..errors import StoreError
@@ -176,7 +176,7 @@ def mark_deleted(target: Connection | Engine, pmids: Iterable[str], *, now: date
 def _row_key(article: Article) -> object:
     """The row a record lands in: "01906085" and "1906085" are one PMID, one row."""
     text = article.pmid.strip()
-    return int(text) if text.isascii() and text.isdigit() else text
+    return int(text) if is_pmid(text) else text
 
 
 def _batches(items: Iterable[T], size: int, *, key: Callable[[T], object]) -> Iterator[list[T]]:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, bindparam, func, literal_column, select, text
 
 from ..querylang.textmatch import fold_search
-from ._common import ARTICLES, BATCH_SIZE
+from ._common import ARTICLES, chunks
 
 
 def search_words(query: str) -> list[tuple[str, bool]]:
@@ -62,8 +62,7 @@ def index_new_articles(conn: Connection, pmids: Sequence[int]) -> None:
     """
     if conn.dialect.name != "sqlite" or not pmids:
         return
-    for start in range(0, len(pmids), BATCH_SIZE):
-        chunk = list(pmids[start : start + BATCH_SIZE])
+    for chunk in chunks(list(pmids)):
         conn.execute(
             text(
                 "INSERT INTO articles_fts(rowid, search_text) "

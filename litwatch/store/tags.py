@@ -49,8 +49,8 @@ from ..db import RawJson, write_tx
 from ..db.bulk import bind_processor, execute_rows
 from ..models import DECISIONS, Tag
 from ..parallel import default_jobs, ordered_map
-from ..tag_rows import StoredRow, TaggedRow, tag_rows, tagged_row
-from ..tagging import EVIDENCE_LEVELS, Tagging
+from ..tag_rows import StoredRow, TaggedRow, tag_rows
+from ..tagging import EVIDENCE_LEVELS
 from ..triage import stance_counts
 from ._common import ARTICLES, BATCH_SIZE, reading, require_aware
 
@@ -188,17 +188,6 @@ def claim_evidence(bind: Connection | Engine, catalogue: Catalogue) -> dict[str,
 
 
 # -- internals ----------------------------------------------------------------
-
-
-def _store_batch(
-    conn: Connection,
-    catalogue: Catalogue,
-    tagged: Sequence[tuple[int, str, Tagging]],
-    now: datetime,
-) -> int:
-    """Store the taggings of records still as they were read; returns how many."""
-    rows = [tagged_row(article_id, content_hash, t) for article_id, content_hash, t in tagged]
-    return _write_batch(conn, catalogue, rows, now)
 
 
 def _write_batch(
