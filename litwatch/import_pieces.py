@@ -1,9 +1,10 @@
 """A large PubMed XML file imported by several processes: cut here, parsed in workers.
 
-The main process reads the file (decompressing it if gzipped) and cuts it
-into pieces of whole records (``xml_split``); worker processes parse each
-piece and compute the stored columns of its records (``parse_piece``); the
-main process saves them in file order. Parsing is where an import spends its
+Worker processes read each piece (``xml_split.file_piece``: a piece of an
+uncompressed file is read by the worker that parses it, so the file's bytes
+never pass through the main process; a gzipped file is decompressed and cut
+by the main process), parse it and compute the stored columns of its records
+(``parse_piece``); the main process saves them in file order. Parsing is where an import spends its
 time, and it holds the GIL, so only processes spread it over the cores.
 
 No database is imported here: a spawned worker imports this module and what
@@ -13,6 +14,7 @@ parsing needs, nothing more.
 from __future__ import annotations
 
 import gzip
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,7 @@ from .pubmed_xml import (
     read_head,
 )
 from .stored_form import stored_columns
-from .xml_split import is_plain_article_set, split_article_set
+from .xml_split import file_piece, is_plain_article_set, split_article_set
 
 _HEAD_SIZE = 64 * 1024
 
@@ -44,8 +46,33 @@ class ParsedPiece:
     failed: str | None = None
 
 
-def pieces(path: Path, *, piece_size: int = 4 << 20) -> Iterator[bytes] | None:
-    """The file cut into documents of whole records, or None if it is not a plain set.
+@dataclass(frozen=True)
+class FilePiece:
+    """Piece ``index`` of an uncompressed plain set: cheap to send, read by its worker."""
+
+    path: str
+    index: int
+    piece_size: int
+    start: int  # where the document begins (after a BOM or blank lines)
+    size: int  # the file's size when the import began
+
+    def document(self) -> bytes:
+        with open(self.path, "rb") as file:
+            return file_piece(
+                file, self.index, piece_size=self.piece_size, start=self.start, size=self.size
+            )
+
+
+Piece = bytes | FilePiece
+
+
+def document_of(piece: Piece) -> bytes:
+    """The piece as a document of its own (empty when no record begins in it)."""
+    return piece.document() if isinstance(piece, FilePiece) else piece
+
+
+def pieces(path: Path, *, piece_size: int = 4 << 20) -> Iterator[Piece] | None:
+    """The file cut into pieces of whole records, or None if it is not a plain set.
 
     Only a plain ``PubmedArticleSet`` (what efetch and pubmed.gov save) is
     cut; anything else is for the one-process parser, which knows every shape.
@@ -54,9 +81,12 @@ def pieces(path: Path, *, piece_size: int = 4 << 20) -> Iterator[bytes] | None:
         head = read_head(raw, str(path), _HEAD_SIZE)
         if head.startswith(GZIP_MAGIC):
             return _gzip_pieces(path, piece_size)
+        size = os.fstat(raw.fileno()).st_size
     if not _may_cut(head, str(path)):
         return None
-    return _plain_pieces(path, piece_size, compressed=False)
+    start = len(head) - len(_document_start(head))
+    count = -(-size // piece_size)
+    return (FilePiece(str(path), k, piece_size, start, size) for k in range(count))
 
 
 def _gzip_pieces(path: Path, piece_size: int) -> Iterator[bytes] | None:
@@ -67,13 +97,12 @@ def _gzip_pieces(path: Path, piece_size: int) -> Iterator[bytes] | None:
         return None  # broken archive: the one-process import says what is wrong
     if not _may_cut(head, str(path)):
         return None
-    return _plain_pieces(path, piece_size, compressed=True)
+    return _unpacked_pieces(path, piece_size)
 
 
-def _plain_pieces(path: Path, piece_size: int, *, compressed: bool) -> Iterator[bytes]:
-    with open(path, "rb") as raw:
-        stream: BinaryIO = cast(BinaryIO, gzip.GzipFile(fileobj=raw)) if compressed else raw
-        head = _document_start(read_head(stream, str(path), _HEAD_SIZE))
+def _unpacked_pieces(path: Path, piece_size: int) -> Iterator[bytes]:
+    with gzip.open(path, "rb") as stream:
+        head = _document_start(read_head(cast(BinaryIO, stream), str(path), _HEAD_SIZE))
         yield from split_article_set(head, stream, piece_size=piece_size)
 
 
@@ -92,15 +121,18 @@ def _document_start(head: bytes) -> bytes:
     return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
 
 
-def parse_piece(piece: bytes) -> ParsedPiece:
+def parse_piece(piece: Piece) -> ParsedPiece:
     """What a worker does with one piece: parse it, compute every record's stored columns."""
     records: list[dict[str, Any] | DeletedCitations] = []
     try:
-        for record in parse_article_set(piece, name="piece"):
+        document = document_of(piece)
+        if not document:
+            return ParsedPiece()  # no record begins in this stretch of the file
+        for record in parse_article_set(document, name="piece"):
             if isinstance(record, DeletedCitations):
                 records.append(record)
             else:
                 records.append(stored_columns(record))
-    except (InputError, StoreError) as exc:
+    except (InputError, StoreError, OSError) as exc:
         return ParsedPiece(failed=str(exc))
     return ParsedPiece(records)

@@ -38,7 +38,7 @@ from sqlalchemy import Engine
 from .article import Article
 from .db import write_tx
 from .errors import InputError, StoreError
-from .import_pieces import ParsedPiece, parse_piece, pieces
+from .import_pieces import ParsedPiece, Piece, parse_piece, pieces
 from .parallel import default_jobs, ordered_map
 from .pubmed_xml import DeletedCitations
 from .sources import find_input_files, read_records
@@ -183,7 +183,7 @@ def _import_in_one_process(engine: Engine, path: Path, *, now: datetime) -> File
 
 
 def _import_pieces(
-    engine: Engine, path: Path, cut: Iterator[bytes], *, now: datetime, jobs: int
+    engine: Engine, path: Path, cut: Iterator[Piece], *, now: datetime, jobs: int
 ) -> FileResult:
     """Workers parse the pieces; this process saves their records in file order."""
     deleted: list[str] = []
@@ -213,7 +213,7 @@ class _PiecesFailed(Exception):
     """The file could not be imported piecewise (the transaction is rolled back)."""
 
 
-def _unbroken(cut: Iterator[bytes]) -> Iterator[bytes]:
+def _unbroken(cut: Iterator[Piece]) -> Iterator[Piece]:
     """The pieces; a read error (a broken gzip stream, say) ends the piecewise attempt."""
     try:
         yield from cut

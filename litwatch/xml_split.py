@@ -6,6 +6,13 @@ declaration (UTF-8), an optional DOCTYPE without an internal subset, then the
 record's end tag and is wrapped into a document of its own (the first keeps
 the prolog and the root's start tag, the last keeps the real end tag).
 
+An uncompressed file is not read here at all: ``file_piece`` gives piece
+``k`` to whoever asks (a worker process), reading just its bytes. Its cuts
+are the first record end after ``k * piece_size`` and after ``(k + 1) *
+piece_size``; the neighbours compute the same cut, so the pieces tile the
+file without gaps or overlaps. A compressed stream has to be read in order,
+so ``split_article_set`` cuts it as it is read.
+
 Cuts are found by byte search for ``</PubmedArticle>`` and its kin. That
 string cannot occur in the records' text (``<`` is always escaped there), so
 a cut inside a comment or CDATA section is the only way to be wrong, and it
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from .pubmed_xml import BytesReader
 
@@ -26,6 +34,7 @@ CLOSE = b"</" + ROOT + b">"
 RECORD_ENDS = (b"</PubmedArticle>", b"</PubmedBookArticle>", b"</DeleteCitation>")
 _LONGEST_END = max(len(end) for end in RECORD_ENDS)
 _TAIL = 1 << 20
+_SCAN = 64 << 10  # bytes read at a time while looking for a cut
 
 _PLAIN_HEAD = re.compile(
     rb"""\A(?:<\?xml(?P<decl>[^?>]*)\?>)?\s*
@@ -94,3 +103,37 @@ def _after_last_record(buffer: bytearray, searched_from: int = 0) -> int:
         if best or start == searched_from:
             return best
     return 0
+
+
+def file_piece(file: BinaryIO, index: int, *, piece_size: int, start: int, size: int) -> bytes:
+    """Piece ``index`` of a plain set held in ``file`` (``size`` bytes, the document
+    beginning at ``start``), as a well-formed document; empty when no record begins in it.
+
+    The pieces ``0, 1, … ⌈size / piece_size⌉ - 1`` together hold every record once,
+    in order, and parsing them one after the other gives the records of the whole.
+    """
+    begin = start if index == 0 else _cut_at(file, max(index * piece_size, start), size)
+    end = _cut_at(file, max((index + 1) * piece_size, start), size)
+    if end <= begin:
+        return b""  # inside one record longer than a piece, or after the last
+    file.seek(begin)
+    body = file.read(end - begin)
+    return b"".join((b"" if index == 0 else OPEN, body, b"" if end >= size else CLOSE))
+
+
+def _cut_at(file: BinaryIO, offset: int, size: int) -> int:
+    """Just after the first record end tag that starts at or after ``offset`` (``size`` if none)."""
+    file.seek(offset)
+    position = offset
+    carried = b""  # the previous block's last bytes: a tag may straddle two blocks
+    while position < size:
+        block = file.read(min(_SCAN, size - position))
+        if not block:
+            break
+        data = carried + block
+        ends = [at + len(end) for end in RECORD_ENDS if (at := data.find(end)) >= 0]
+        if ends:
+            return position - len(carried) + min(ends)
+        carried = data[-(_LONGEST_END - 1) :]
+        position += len(block)
+    return size

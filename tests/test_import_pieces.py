@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from litwatch import importing
 from litwatch.db import open_database
 from litwatch.errors import InputError
-from litwatch.import_pieces import parse_piece, pieces
+from litwatch.import_pieces import document_of, parse_piece, pieces
 from litwatch.importing import import_paths
 from litwatch.pubmed_xml import parse_article_set, parse_pubmed_xml
 from litwatch.xml_split import is_plain_article_set
@@ -57,7 +57,7 @@ def test_pieces_of_every_plain_real_file_hold_its_records_in_order(
         if cut is None:
             continue
         plain += 1
-        parts = list(cut)
+        parts = [document for document in map(document_of, cut) if document]
         found = [record for part in parts for record in parse_pubmed_xml(part)]
         assert found == whole(path), path
         if path.stat().st_size > 16 * SMALL_PIECE and len(found) > 100:
@@ -65,6 +65,55 @@ def test_pieces_of_every_plain_real_file_hold_its_records_in_order(
             cut_many += 1
     assert plain >= 20  # most real files are the plain efetch / pubmed.gov shape
     assert cut_many >= 3
+
+
+def test_the_pieces_of_a_file_tile_it_without_gaps_or_overlaps(tmp_path: Path) -> None:
+    # Records of every kind and size (one longer than the 64 kB a cut is searched in
+    # at a time), a BOM and blank lines before the document, whitespace between records.
+    def article(pmid: int, title: bytes = b"T") -> bytes:
+        return (
+            b"<PubmedArticle><MedlineCitation><PMID>%d</PMID><Article><ArticleTitle>%s"
+            b"</ArticleTitle></Article></MedlineCitation></PubmedArticle>" % (pmid, title)
+        )
+
+    records = [
+        article(1),
+        b"\n  <DeleteCitation><PMID>2</PMID></DeleteCitation>",
+        b"<PubmedBookArticle><BookDocument><PMID>3</PMID><ArticleTitle>B</ArticleTitle>"
+        b"</BookDocument></PubmedBookArticle>",
+        article(4, b"y" * 70_000),
+        b"\n" + article(5) + b"\n",
+    ]
+    head = b'\xef\xbb\xbf\n<?xml version="1.0"?>\n<PubmedArticleSet>'
+    body = head + b"".join(records) + b"</PubmedArticleSet>\n"
+    path = tmp_path / "set.xml"
+    path.write_bytes(body)
+    # Sizes that put a boundary exactly on an end tag, and one that makes the long
+    # record's end tag straddle two of the 64 kB blocks a cut is searched in.
+    long_end = body.index(b"</PubmedArticle>", body.index(b"y" * 100))
+    tricky = (long_end, long_end - (64 << 10) + 5, body.index(b"</DeleteCitation>"))
+    for piece_size in (50, 64, 99, 1000, 65_536, 70_000, 1 << 20, *tricky):
+        cut = pieces(path, piece_size=piece_size)
+        assert cut is not None
+        documents = [document_of(piece) for piece in cut]
+        assert len(documents) == -(-len(body) // piece_size)
+        # Unwrapped and joined, the pieces are the document again, byte for byte.
+        assert _unwrapped(documents) == body.removeprefix(b"\xef\xbb\xbf\n"), piece_size
+        found = [record for d in documents if d for record in parse_pubmed_xml(d)]
+        assert found == whole(path), piece_size
+
+
+def _unwrapped(documents: list[bytes]) -> bytes:
+    """The non-empty pieces, joined, without the root tags added around each."""
+    present = [d for d in documents if d]
+    out = []
+    for i, document in enumerate(present):
+        if i > 0:
+            document = document.removeprefix(b"<PubmedArticleSet>")
+        if i < len(present) - 1:
+            document = document.removesuffix(b"</PubmedArticleSet>")
+        out.append(document)
+    return b"".join(out)
 
 
 @pytest.mark.parametrize(
@@ -95,7 +144,7 @@ def test_a_gzipped_file_is_cut_after_decompression(shared_fixtures: Path, tmp_pa
     packed.write_bytes(gzip.compress(source.read_bytes()))
     cut = pieces(packed, piece_size=SMALL_PIECE)
     assert cut is not None
-    assert [r for part in cut for r in parse_pubmed_xml(part)] == whole(source)
+    assert [r for part in map(document_of, cut) for r in parse_pubmed_xml(part)] == whole(source)
 
 
 def test_a_worker_reports_a_piece_that_does_not_parse() -> None:
@@ -216,9 +265,12 @@ def test_a_cut_inside_a_comment_falls_back_to_one_process(
     text = source.read_bytes()
     middle = text.index(b"</PubmedArticle>", len(text) // 2) + len(b"</PubmedArticle>")
     tricky = tmp_path / "tricky.xml"
-    # A record end tag in a comment, then enough of the comment that a piece ends there.
-    comment = b"<!-- </PubmedArticle> " + b"x" * (4 * SMALL_PIECE) + b" -->"
-    tricky.write_bytes(text[:middle] + comment + text[middle:])
+    # A record end tag in a comment, placed where a piece boundary falls (pieces
+    # end at the first record end tag after each multiple of the piece size).
+    opening = b"<!-- "
+    padding = b" " * (-(middle + len(opening)) % SMALL_PIECE)
+    comment = opening + b"</PubmedArticle> " + b"x" * (4 * SMALL_PIECE) + b" -->"
+    tricky.write_bytes(text[:middle] + padding + comment + text[middle:])
     with caplog.at_level("INFO", logger="litwatch.importing"):
         many, many_rows = imported(tmp_path, "many", [tricky], jobs=2)
     assert FELL_BACK in caplog.text

@@ -3,8 +3,9 @@
 The unique PMID and ``INSERT … ON CONFLICT DO UPDATE`` do the dedupe, so two
 writers saving the same record at once cannot make two rows or lose the newer
 copy. (On SQLite, rows the batch's read found absent take a plain ``INSERT``:
-SQLite has one writer, so nobody can add them in between.) The update replaces the stored record only when the incoming one is not
-older (``(Version, modified)`` compared) and its content hash differs; then
+SQLite has one writer, so nobody can add them in between.) The update
+replaces the stored record only when the incoming one is not older
+(``(Version, modified)`` compared) and its content hash differs; then
 ``updated_at`` moves and ``tagged_hash`` is cleared so the tagger redoes it.
 Every save moves ``last_seen``; nothing ever moves ``first_seen``.
 
