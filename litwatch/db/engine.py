@@ -25,6 +25,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..errors import StoreError
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
+# Pages of a new SQLite file. A stored record is ~6 kB (its JSON and search
+# text): on 4 kB pages each spills into an overflow page, and a file import
+# writes, logs and checkpoints eight times as many pages. 32 kB pages made
+# storing 20,000 records a quarter faster and the final checkpoint 2.5x
+# faster. An existing file keeps the size it was made with.
+SQLITE_PAGE_SIZE = 32 * 1024
 
 _WRITE_OPTION = "litwatch_write_tx"
 
@@ -99,6 +105,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")  # before WAL fixes it
             _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, much faster commits
             cursor.execute("PRAGMA foreign_keys = ON")
