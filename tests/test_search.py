@@ -59,6 +59,19 @@ def test_words_all_must_occur_folded_and_prefixed(engine: Engine) -> None:
     assert count_articles(engine, search="ketamine") == 1
 
 
+def test_each_word_is_kept_once_and_a_record_is_found_by_any_of_them(engine: Engine) -> None:
+    article = Article(
+        pmid="90000204",
+        title="Ketamine and pain: ketamine, pain, KETAMINE",
+        abstract=(AbstractSection("Pain relief with ketamine.", "Pain relief with ketamine."),),
+        mesh=(MeshHeading("Pain"), MeshHeading("Ketamine")),
+    )
+    # Searches ask which words occur, never how often: repeats would only cost.
+    assert stored_columns(article)["search_text"] == "ketamine and pain relief with"
+    save_articles(engine, [article], now=NOW)
+    assert pmids(engine, "pain ketamine") == pmids(engine, "relie*") == ["90000204"]
+
+
 def test_search_follows_updates_and_survives_syntax(engine: Engine) -> None:
     save_articles(engine, corpus(), now=NOW)
     changed = replace(corpus()[1], title="Esketamine for treatment-resistant depression", version=2)

@@ -1,13 +1,12 @@
 """Free-text search over stored articles (``hits list --search``), indexed on both dialects.
 
-Each article keeps ``search_text``: its title, abstract, keywords, MeSH
-headings and substance names, folded to lower-case ASCII words the way the
-query language folds text (so "Kétamine" finds "ketamine", an en dash in
-"Newcastle–Ottawa" separates two words, and "β" is spelt "beta"). The index
-is dialect-specific (created by the migration): FTS5 on SQLite, a GIN
-``tsvector`` index on PostgreSQL. A search
-is a set of words that must all occur; a word ending in ``*`` matches as a
-prefix. Words are folded the same way, so no user input reaches either
+Each article keeps ``search_text``: the words of its title, abstract,
+keywords, MeSH headings and substance names, each once, folded to lower-case
+ASCII the way the query language folds text (so "Kétamine" finds "ketamine",
+an en dash in "Newcastle–Ottawa" separates two words, and "β" is spelt
+"beta"). The index is dialect-specific (created by the migration): FTS5 on
+SQLite, a GIN ``tsvector`` index on PostgreSQL. A search is a set of words
+that must all occur; a word ending in ``*`` matches as a prefix. Words are folded the same way, so no user input reaches either
 engine's query syntax unescaped.
 """
 
