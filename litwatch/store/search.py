@@ -6,8 +6,9 @@ ASCII the way the query language folds text (so "Kétamine" finds "ketamine",
 an en dash in "Newcastle–Ottawa" separates two words, and "β" is spelt
 "beta"). The index is dialect-specific (created by the migration): FTS5 on
 SQLite, a GIN ``tsvector`` index on PostgreSQL. A search is a set of words
-that must all occur; a word ending in ``*`` matches as a prefix. Words are folded the same way, so no user input reaches either
-engine's query syntax unescaped.
+that must all occur; a word ending in ``*`` matches as a prefix. Words are
+folded the same way, so no user input reaches either engine's query syntax
+unescaped.
 """
 
 from __future__ import annotations
