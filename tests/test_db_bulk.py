@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, insert
 
 from litwatch.article import Article
@@ -36,14 +37,19 @@ def raw_rows(engine: Engine) -> list[tuple[Any, ...]]:
         return list(conn.exec_driver_sql("SELECT * FROM articles ORDER BY id"))
 
 
-def test_rows_are_stored_byte_for_byte_as_sqlalchemy_stores_them(tmp_path: Path) -> None:
-    # The sample corpus: dates present and missing, booleans both ways, long JSON.
+def sample_rows() -> list[dict[str, Any]]:
+    """The sample corpus, a row per PMID: dates present and missing, booleans both
+    ways, long JSON."""
     latest = {
         row["pmid"]: row
         for path in sorted(sample_corpus_dir().rglob("*.xml"))
         for row in rows_of(path)
     }
-    rows = list(latest.values())
+    return list(latest.values())
+
+
+def test_rows_are_stored_byte_for_byte_as_sqlalchemy_stores_them(tmp_path: Path) -> None:
+    rows = sample_rows()
     assert {r["is_retracted"] for r in rows} == {True, False}
     assert {r["is_indexed"] for r in rows} == {True, False}
     assert None in {r["doi"] for r in rows}
@@ -53,6 +59,32 @@ def test_rows_are_stored_byte_for_byte_as_sqlalchemy_stores_them(tmp_path: Path)
             conn.execute(insert(ARTICLES), rows)
         with write_tx(engines[1]) as conn:
             execute_many(conn, insert(ARTICLES), rows)
+        assert raw_rows(engines[0]) == raw_rows(engines[1])
+        assert len(raw_rows(engines[1])) == len(rows)
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "shared",
+    [
+        ("first_seen", "updated_at", "last_seen"),  # after the rows' own columns: the quick way
+        ("kind", "is_indexed", "pub_date"),  # among them: the general way
+    ],
+)
+def test_values_every_row_shares_are_stored_as_if_each_row_held_them(
+    tmp_path: Path, shared: tuple[str, ...]
+) -> None:
+    rows = sample_rows()
+    same = {key: rows[0][key] for key in shared}
+    own = [{k: v for k, v in row.items() if k not in same} for row in rows]
+    engines = [open_database(f"sqlite:///{tmp_path / name}.db") for name in ("plain", "bulk")]
+    try:
+        with write_tx(engines[0]) as conn:
+            conn.execute(insert(ARTICLES), [{**row, **same} for row in own])
+        with write_tx(engines[1]) as conn:
+            execute_many(conn, insert(ARTICLES), own, same=same)
         assert raw_rows(engines[0]) == raw_rows(engines[1])
         assert len(raw_rows(engines[1])) == len(rows)
     finally:

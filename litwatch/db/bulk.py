@@ -17,6 +17,7 @@ tuples go to the driver's ``executemany``.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -27,6 +28,11 @@ from sqlalchemy.sql.expression import UpdateBase
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 Processor = Callable[[Any], Any]
+# A row's own values in statement order, the (index, processor) of those that
+# convert, and the shared columns that follow them.
+_Plan = tuple[
+    Callable[[Mapping[str, Any]], tuple[Any, ...]], list[tuple[int, Processor]], tuple[str, ...]
+]
 
 
 def execute_rows(
@@ -49,17 +55,41 @@ def execute_rows(
     conn.exec_driver_sql(sql, list(rows))
 
 
-def execute_many(conn: Connection, statement: Insert, rows: Sequence[Mapping[str, Any]]) -> None:
-    """``conn.execute(statement, rows)`` for rows of one table; every row has the same keys."""
+def execute_many(
+    conn: Connection,
+    statement: Insert,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    same: Mapping[str, Any] | None = None,
+) -> None:
+    """``conn.execute(statement, [{**row, **same} for row in rows])`` for rows of one table.
+
+    Every row has the same keys; ``same`` holds the values every row shares
+    (a batch's timestamps), converted once.
+    """
     if not rows:
         return
+    shared = dict(same or {})
     if conn.dialect.name != "sqlite":
-        conn.execute(statement, list(rows))
+        conn.execute(statement, [{**row, **shared} for row in rows])
         return
-    sql, positions = _compiled(conn.dialect, statement, tuple(rows[0]))
+    keys = tuple(rows[0])
+    sql, positions = _compiled(conn.dialect, statement, keys + tuple(shared))
     assert positions is not None  # SQLite's qmark paramstyle is positional
-    order = _processors(conn.dialect, statement, positions)
-    params = [tuple(p(row[k]) if p else row[k] for k, p in order) for row in rows]
+    plan = _plan(conn.dialect, statement, positions, frozenset(shared))
+    if plan is None:  # a shared column amid the row's: the general way
+        order = _processors(conn.dialect, statement, positions)
+        full = [{**row, **shared} for row in rows]
+        params = [tuple(p(row[k]) if p else row[k] for k, p in order) for row in full]
+    else:
+        pick, converted, tail_keys = plan
+        tail = tuple(_process(conn.dialect, statement, key, shared[key]) for key in tail_keys)
+        params = []
+        for row in rows:
+            values = list(pick(row))
+            for index, process in converted:
+                values[index] = process(values[index])
+            params.append((*values, *tail))
     conn.exec_driver_sql(sql, params)
 
 
@@ -99,6 +129,31 @@ def _processors(
             processor = functools.lru_cache(maxsize=4096)(processor)
         order.append((key, processor))
     return order
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(
+    dialect: Dialect, statement: Insert, positions: tuple[str, ...], shared: frozenset[str]
+) -> _Plan | None:
+    """How to turn a row into its parameters quickly, when the shared columns come
+    last: one C-level pick of the row's values, then only the columns whose type
+    converts (dates, flags, JSON) through their processor; None otherwise."""
+    own = positions[: len(positions) - len(shared)]
+    if shared.intersection(own):
+        return None
+    order = _processors(dialect, statement, own)
+    converted = [(i, p) for i, (_key, p) in enumerate(order) if p is not None]
+    pick = operator.itemgetter(*own) if len(own) > 1 else _one_tuple(own[0])
+    return pick, converted, positions[len(own) :]
+
+
+def _one_tuple(key: str) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    return lambda row: (row[key],)
+
+
+def _process(dialect: Dialect, statement: Insert, key: str, value: Any) -> Any:
+    processor = statement.table.columns[key].type.dialect_impl(dialect).bind_processor(dialect)
+    return processor(value) if processor is not None else value
 
 
 def _repeats(kind: TypeEngine[Any]) -> bool:

@@ -98,7 +98,10 @@ def save_columns(
     batch_size: int = BATCH_SIZE,
     replace_on_tie: bool = True,
 ) -> SaveResult:
-    """``save_articles`` for records already turned into ``stored_columns`` (import workers)."""
+    """``save_articles`` for records already turned into ``stored_columns`` (import workers).
+
+    The dicts are taken over: their ``data`` is marked in place as JSON text.
+    """
     batches = _batches(records, batch_size, key=lambda columns: columns["pmid"])
     return _save_batches(target, batches, now=now, replace_on_tie=replace_on_tie)
 
@@ -113,17 +116,19 @@ def _save_batches(
     require_aware(now, "now")
     result = SaveResult(new=[], updated=[], unchanged=[])
     statement: Insert | None = None
-    for batch in batches:
-        rows = [_with_times(columns, now) for columns in batch]
+    times = {"first_seen": now, "updated_at": None, "last_seen": now}
+    for rows in batches:
+        for columns in rows:  # already JSON text: written as is, not encoded again
+            columns["data"] = RawJson(columns["data"])
         if isinstance(target, Engine):
             with write_tx(target) as conn:
                 if statement is None:
                     statement = _upsert_statement(conn, replace_on_tie)
-                _save_batch(conn, statement, rows, result, replace_on_tie)
+                _save_batch(conn, statement, rows, times, result, replace_on_tie)
         else:
             if statement is None:
                 statement = _upsert_statement(target, replace_on_tie)
-            _save_batch(target, statement, rows, result, replace_on_tie)
+            _save_batch(target, statement, rows, times, result, replace_on_tie)
     return result
 
 
@@ -207,12 +212,6 @@ def _batches(items: Iterable[T], size: int, *, key: Callable[[T], object]) -> It
         yield batch
 
 
-def _with_times(columns: dict[str, Any], now: datetime) -> dict[str, Any]:
-    row = dict(columns, first_seen=now, updated_at=None, last_seen=now)
-    row["data"] = RawJson(columns["data"])
-    return row
-
-
 def _upsert_statement(bind: Connection, replace_on_tie: bool) -> Insert:
     t = ARTICLES
 
@@ -256,6 +255,7 @@ def _save_batch(
     conn: Connection,
     statement: Insert,
     rows: list[dict[str, Any]],
+    times: dict[str, Any],
     result: SaveResult,
     replace_on_tie: bool,
 ) -> None:
@@ -289,10 +289,11 @@ def _save_batch(
             # writer, and a stale read fails to write), so new rows take a plain
             # INSERT: an upsert makes SQLite keep a statement journal of every
             # page it touches, a third of the cost of saving a record.
-            execute_many(conn, insert(ARTICLES), new_rows)
-            execute_many(conn, statement, [row for row in rows if row["pmid"] in stored])
+            execute_many(conn, insert(ARTICLES), new_rows, same=times)
+            stored_rows = [row for row in rows if row["pmid"] in stored]
+            execute_many(conn, statement, stored_rows, same=times)
         else:
-            execute_many(conn, statement, rows)
+            execute_many(conn, statement, rows, same=times)
         index_new_articles(conn, inserted)
     except DBAPIError as exc:
         first, last = rows[0]["pmid"], rows[-1]["pmid"]
