@@ -119,6 +119,26 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(sqlite_url: st
     }
 
 
+def test_a_new_sqlite_file_gets_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    old_file = tmp_path / "old.db"
+    made = sqlite3.connect(old_file)  # as litwatch made files before: 4 kB pages, WAL
+    made.execute("PRAGMA page_size = 4096")
+    made.execute("PRAGMA journal_mode = WAL")
+    made.execute("CREATE TABLE before_litwatch (x)")
+    made.close()
+    sizes = {}
+    for name in ("new.db", "old.db"):
+        engine = open_database(f"sqlite:///{tmp_path / name}")
+        try:
+            save_articles(engine, [Article(pmid="90000001", title="Stored")], now=NOON)
+            assert count_articles(engine) == 1
+            with engine.connect() as conn:
+                sizes[name] = conn.exec_driver_sql("PRAGMA page_size").scalar()
+        finally:
+            engine.dispose()
+    assert sizes == {"new.db": 32768, "old.db": 4096}
+
+
 @pytest.mark.postgres
 def test_postgres_stores_jsonb_and_timestamptz(postgres_url: str) -> None:
     engine = open_database(postgres_url)
