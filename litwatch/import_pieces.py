@@ -50,17 +50,41 @@ class ParsedPiece:
 class FilePiece:
     """Piece ``index`` of an uncompressed plain set: cheap to send, read by its worker."""
 
-    path: str
+    path: str  # absolute: a worker's working directory is not the caller's concern
     index: int
     piece_size: int
     start: int  # where the document begins (after a BOM or blank lines)
-    size: int  # the file's size when the import began
+    identity: FileIdentity  # of the file when the import began
 
     def document(self) -> bytes:
         with open(self.path, "rb") as file:
+            # Neighbouring pieces must cut the same bytes: a file replaced or
+            # rewritten meanwhile could lose or repeat records at a cut, so the
+            # piece fails and the one-process import reads the file whole.
+            if FileIdentity.of(file) != self.identity:
+                raise OSError(f"{self.path} changed while it was being imported")
             return file_piece(
-                file, self.index, piece_size=self.piece_size, start=self.start, size=self.size
+                file,
+                self.index,
+                piece_size=self.piece_size,
+                start=self.start,
+                size=self.identity.size,
             )
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """Which file, and which version of it: device, inode, size, modification time."""
+
+    device: int
+    inode: int
+    size: int
+    modified_ns: int
+
+    @classmethod
+    def of(cls, file: BinaryIO) -> FileIdentity:
+        stat = os.fstat(file.fileno())
+        return cls(stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 Piece = bytes | FilePiece
@@ -81,12 +105,13 @@ def pieces(path: Path, *, piece_size: int = 4 << 20) -> Iterator[Piece] | None:
         head = read_head(raw, str(path), _HEAD_SIZE)
         if head.startswith(GZIP_MAGIC):
             return _gzip_pieces(path, piece_size)
-        size = os.fstat(raw.fileno()).st_size
+        identity = FileIdentity.of(raw)
     if not _may_cut(head, str(path)):
         return None
     start = len(head) - len(_document_start(head))
-    count = -(-size // piece_size)
-    return (FilePiece(str(path), k, piece_size, start, size) for k in range(count))
+    count = -(-identity.size // piece_size)
+    where = os.path.abspath(path)
+    return (FilePiece(where, k, piece_size, start, identity) for k in range(count))
 
 
 def _gzip_pieces(path: Path, piece_size: int) -> Iterator[bytes] | None:

@@ -279,6 +279,41 @@ def test_a_cut_inside_a_comment_falls_back_to_one_process(
     assert many_rows == one_rows
 
 
+@pytest.mark.usefixtures("in_pieces")
+def test_a_file_replaced_during_the_import_is_read_whole_again(
+    shared_fixtures: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    source = shared_fixtures.joinpath("real", *MEDIUM).read_bytes()
+    first = source.index(b"</PubmedArticle>") + len(b"</PubmedArticle>")
+    start = source.index(b"<PubmedArticle>")
+    changed = source[:start] + source[first:]  # the first record gone: every cut moves
+    path = tmp_path / "pubmed.xml"
+    path.write_bytes(source)
+    replacement = tmp_path / "replacement.xml"
+    replacement.write_bytes(changed)
+    cut = importing.pieces
+
+    def replaced_after_five(given: Path, *, piece_size: int) -> Iterator[Any] | None:
+        found = cut(given, piece_size=piece_size)
+        assert found is not None
+        for n, piece in enumerate(found):
+            if n == 5:
+                replacement.replace(path)  # as editors and rsync replace a file
+            yield piece
+
+    monkeypatch.setattr(importing, "pieces", replaced_after_five)
+    with caplog.at_level("INFO", logger="litwatch.importing"):
+        many, many_rows = imported(tmp_path, "many", [path], jobs=2)
+    assert FELL_BACK in caplog.text
+    assert "changed while it was being imported" in caplog.text
+    _, one_rows = imported(tmp_path, "one", [path], jobs=1)  # the new version, whole
+    assert not many.failed
+    assert many_rows == one_rows
+
+
 def test_a_piece_is_read_as_the_streaming_parser_reads_it(shared_fixtures: Path) -> None:
     document = shared_fixtures.joinpath("real", *MEDIUM).read_bytes()
     assert parse_article_set(document, name="piece") == whole(
