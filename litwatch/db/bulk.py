@@ -139,7 +139,7 @@ def _plan(
     last: one C-level pick of the row's values, then only the columns whose type
     converts (dates, flags, JSON) through their processor; None otherwise."""
     own = positions[: len(positions) - len(shared)]
-    if shared.intersection(own):
+    if frozenset(positions[len(own) :]) != shared:
         return None
     order = _processors(dialect, statement, own)
     converted = [(i, p) for i, (_key, p) in enumerate(order) if p is not None]

@@ -36,6 +36,9 @@ from .search import index_new_articles
 
 T = TypeVar("T")
 
+# One statement object, so its compiled form is cached once (caches key on it).
+_PLAIN_INSERT = insert(ARTICLES)
+
 # Columns copied from the record; replaced together when a newer copy arrives.
 _CONTENT_COLUMNS = (
     "version",
@@ -289,7 +292,7 @@ def _save_batch(
             # writer, and a stale read fails to write), so new rows take a plain
             # INSERT: an upsert makes SQLite keep a statement journal of every
             # page it touches, a third of the cost of saving a record.
-            execute_many(conn, insert(ARTICLES), new_rows, same=times)
+            execute_many(conn, _PLAIN_INSERT, new_rows, same=times)
             stored_rows = [row for row in rows if row["pmid"] in stored]
             execute_many(conn, statement, stored_rows, same=times)
         else:
