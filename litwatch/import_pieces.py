@@ -1,11 +1,12 @@
 """A large PubMed XML file imported by several processes: cut here, parsed in workers.
 
-Worker processes read each piece (``xml_split.file_piece``: a piece of an
-uncompressed file is read by the worker that parses it, so the file's bytes
-never pass through the main process; a gzipped file is decompressed and cut
-by the main process), parse it and compute the stored columns of its records
-(``parse_piece``); the main process saves them in file order. Parsing is where an import spends its
-time, and it holds the GIL, so only processes spread it over the cores.
+Worker processes read each piece, parse it and compute the stored columns
+of its records (``parse_piece``); the main process saves them in file order.
+A piece of an uncompressed file is read by the worker that parses it
+(``xml_split.file_piece``), so the file's bytes never pass through the main
+process; a gzipped file has to be decompressed in order, so the main process
+does that and cuts it. Parsing is where an import spends its time, and it
+holds the GIL, so only processes spread it over the cores.
 
 No database is imported here: a spawned worker imports this module and what
 parsing needs, nothing more.
