@@ -83,7 +83,8 @@ def execute_many(
         params = [tuple(p(row[k]) if p else row[k] for k, p in order) for row in full]
     else:
         pick, converted, tail_keys = plan
-        tail = tuple(_process(conn.dialect, statement, key, shared[key]) for key in tail_keys)
+        columns = statement.table.columns
+        tail = tuple(bind_processor(columns[key], conn.dialect)(shared[key]) for key in tail_keys)
         params = []
         for row in rows:
             values = list(pick(row))
@@ -149,11 +150,6 @@ def _plan(
 
 def _one_tuple(key: str) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
     return lambda row: (row[key],)
-
-
-def _process(dialect: Dialect, statement: Insert, key: str, value: Any) -> Any:
-    processor = statement.table.columns[key].type.dialect_impl(dialect).bind_processor(dialect)
-    return processor(value) if processor is not None else value
 
 
 def _repeats(kind: TypeEngine[Any]) -> bool:
