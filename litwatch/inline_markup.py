@@ -12,11 +12,20 @@ keep two forms of every such element:
 MathML becomes linear text (token contents in order, ``a/b`` for fractions),
 with ``msub``/``msup`` kept as ``<sub>``/``<sup>`` in the markup, so no MathML
 tag ever reaches either form. Any other unknown element contributes its text.
+
+A document parsed by a ``BlankDroppingParser`` (faster: libxml2 skips the
+pretty-printing whitespace between elements) may also have lost a blank that
+separated two words, as in ``<i>Bacillus</i> <i>subtilis</i>``: libxml2
+guesses which blanks are formatting, and guesses wrong inside text that
+begins with an element. Where such a blank could have been, reading the text
+raises ``BlankTextDropped``, so the caller parses that document again with
+every blank kept; the text read is never the wrong one.
 """
 
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from lxml import etree
 
@@ -25,6 +34,17 @@ MATHML_NS = "{http://www.w3.org/1998/Math/MathML}"
 
 # MathML parts that never hold visible content (alternative encodings, TeX).
 _MATH_SKIP = frozenset({"annotation", "annotation-xml", "none", "mprescripts"})
+
+
+class BlankDroppingParser(etree.XMLParser):
+    """An ``XMLParser`` with ``remove_blank_text``: text read from its documents is checked."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(remove_blank_text=True, **options)
+
+
+class BlankTextDropped(Exception):
+    """A blank between words may have been dropped by a ``BlankDroppingParser``."""
 
 
 def collapse(text: str) -> str:
@@ -45,6 +65,8 @@ def text_and_markup(elem: etree._Element) -> tuple[str, str]:
     markup_parts: list[str] = []
     if elem.text:
         _add(elem.text, text_parts, markup_parts)
+    else:
+        _check_no_blank_dropped(elem, nested=False)
     for child in elem:
         _render(child, text_parts, markup_parts)
         if child.tail:
@@ -59,6 +81,22 @@ def plain_text(elem: etree._Element | None) -> str:
     if len(elem) == 0:
         return collapse(elem.text or "")
     return text_and_markup(elem)[0]
+
+
+def _check_no_blank_dropped(elem: etree._Element, *, nested: bool) -> None:
+    """Raise ``BlankTextDropped`` if a blank between words may be missing in ``elem``.
+
+    It is called for an element with children and no leading text: libxml2
+    drops a blank-only text node when the element's content so far begins and
+    ends with an element (``xmlKeepBlanksDefault(0)``'s heuristic), so only
+    such an element is at risk. There a child with no tail is either followed
+    by the next element or lost a blank, and only a parse that keeps blanks can
+    tell. Blanks at either end matter only in a nested element (the whole text
+    is stripped), where a leading one may have gone too.
+    """
+    at_risk = nested or any(child.tail is None for child in list(elem)[:-1])
+    if at_risk and isinstance(elem.getroottree().parser, BlankDroppingParser):
+        raise BlankTextDropped(f"<{elem.tag}> may have lost a blank between words")
 
 
 def _add(text: str, text_parts: list[str], markup_parts: list[str]) -> None:
@@ -81,6 +119,8 @@ def _render(node: etree._Element, text_parts: list[str], markup_parts: list[str]
         if tag is etree.Entity:
             _add(node.text or "", text_parts, markup_parts)
         return
+    if len(node) and not node.text and not _is_math(tag):
+        _check_no_blank_dropped(node, nested=True)  # MathML reads no blanks
     if tag in SAFE_TAGS:
         inner_text: list[str] = []
         inner_markup: list[str] = []
@@ -93,7 +133,7 @@ def _render(node: etree._Element, text_parts: list[str], markup_parts: list[str]
         text_parts.extend(inner_text)
         markup_parts.append(f"<{tag}>{''.join(inner_markup)}</{tag}>")
         return
-    if tag.startswith(MATHML_NS) or tag == "math":
+    if _is_math(tag):
         plain, markup = _math(node)
         # Math sits inline in a sentence: keep it apart from the words around it.
         text_parts.append(f" {plain} ")
@@ -106,6 +146,10 @@ def _render(node: etree._Element, text_parts: list[str], markup_parts: list[str]
         _render(child, text_parts, markup_parts)
         if child.tail:
             _add(child.tail, text_parts, markup_parts)
+
+
+def _is_math(tag: str) -> bool:
+    return tag.startswith(MATHML_NS) or tag == "math"
 
 
 def _local(tag: str) -> str:
