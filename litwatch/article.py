@@ -3,17 +3,20 @@
 Parsers (PubMed XML, MEDLINE text) build it; the store saves it; the query
 language, the tagger and the digest read it. It is immutable and converts to
 and from plain JSON-able dicts (``to_dict`` / ``from_dict``) so the store can
-keep the whole record in one column and hash it to notice changes.
+keep the whole record in one column and hash it to notice changes. Its parts
+(authors, headings, dates …) are NamedTuples: cheap to build, and written to
+JSON as the arrays ``to_dict`` gives them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -33,8 +36,7 @@ RETRACTION_NOTICE_TYPES = frozenset({"RetractionIn", "RetractedandRepublishedIn"
 CORRECTION_TYPES = frozenset({"ErratumIn", "CorrectedandRepublishedIn"})
 
 
-@dataclass(frozen=True, slots=True)
-class PartialDate:
+class PartialDate(NamedTuple):
     """A date as PubMed gives it (``2009 Jan-Feb``, ``1990 Spring``, ``2020 Mar 5``).
 
     ``text`` keeps the original; ``year``/``month``/``day`` hold what could be
@@ -53,8 +55,7 @@ class PartialDate:
         return date(self.year, self.month or 1, self.day or 1)
 
 
-@dataclass(frozen=True, slots=True)
-class AbstractSection:
+class AbstractSection(NamedTuple):
     """One AbstractText element: ``text`` is plain, ``markup`` is safe HTML.
 
     ``markup`` contains only ``<i> <b> <sup> <sub> <u>`` tags; everything else
@@ -67,8 +68,7 @@ class AbstractSection:
     category: str | None = None  # NlmCategory: BACKGROUND, METHODS, RESULTS, CONCLUSIONS ...
 
 
-@dataclass(frozen=True, slots=True)
-class Author:
+class Author(NamedTuple):
     last_name: str | None = None
     fore_name: str | None = None
     initials: str | None = None
@@ -84,21 +84,18 @@ class Author:
         return " ".join(p for p in (self.last_name, self.initials) if p)
 
 
-@dataclass(frozen=True, slots=True)
-class PublicationType:
+class PublicationType(NamedTuple):
     name: str
     ui: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Qualifier:
+class Qualifier(NamedTuple):
     name: str
     ui: str | None = None
     major: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class MeshHeading:
+class MeshHeading(NamedTuple):
     descriptor: str
     ui: str | None = None
     major: bool = False  # the descriptor itself is a major topic
@@ -110,16 +107,14 @@ class MeshHeading:
         return self.major or any(q.major for q in self.qualifiers)
 
 
-@dataclass(frozen=True, slots=True)
-class RegistryId:
+class RegistryId(NamedTuple):
     """A trial registry accession, e.g. ``ClinicalTrials.gov`` / ``NCT02149199``."""
 
     registry: str
     accession: str
 
 
-@dataclass(frozen=True, slots=True)
-class CommentCorrection:
+class CommentCorrection(NamedTuple):
     """A CommentsCorrections link, e.g. ``RetractionIn`` pointing at the notice's PMID."""
 
     ref_type: str
@@ -318,10 +313,14 @@ class Article:
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, no spaces, non-ASCII kept (what the content hash reads).
 
-        orjson writes exactly what ``json.dumps(d, ensure_ascii=False,
-        separators=(",", ":"), sort_keys=True)`` writes, five times faster.
+        The text of ``json.dumps(self.to_dict(), ensure_ascii=False,
+        separators=(",", ":"), sort_keys=True)``, written by orjson straight
+        from the fields: the parts are tuples, which it writes as the arrays
+        ``to_dict`` builds, and dates as ISO text. Several times faster, which
+        matters when a large file is imported.
         """
-        return orjson.dumps(self.to_dict(), option=orjson.OPT_SORT_KEYS).decode("utf-8")
+        values = dict(zip(_FIELD_NAMES, _field_values(self), strict=True))
+        return orjson.dumps(values, default=_as_array, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Article:
@@ -330,6 +329,17 @@ class Article:
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON form: equal hashes mean nothing changed."""
         return content_hash_of_json(self.to_json())
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Article))
+_field_values = operator.attrgetter(*_FIELD_NAMES)
+
+
+def _as_array(value: object) -> list[object]:
+    """How ``to_json`` writes a record's part (a NamedTuple)."""
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not part of an Article")
 
 
 def is_pmid(text: str) -> bool:
