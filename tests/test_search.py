@@ -182,3 +182,26 @@ def test_one_pmid_written_with_and_without_a_leading_zero_in_one_save(sqlite_url
         assert pmids(engine, "anhedonia") == ["90000202"]
     finally:
         engine.dispose()
+
+
+def test_the_sqlite_index_merges_sixteen_segments_at_a_time(sqlite_url: str) -> None:
+    """Migration 0003: fewer rewrites per imported record; 0002's default on the way down."""
+
+    def automerge(engine: Engine) -> int | None:
+        with engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT v FROM articles_fts_config WHERE k = 'automerge'"
+            ).first()
+        return None if row is None else int(row[0])
+
+    upgrade_database(sqlite_url)
+    engine = open_database(sqlite_url)
+    try:
+        assert automerge(engine) == 16
+        save_articles(engine, corpus(), now=NOW)
+        _fts_integrity_ok(engine)
+        with write_tx(engine) as conn:
+            command.downgrade(Migrations().config(conn), "0002")
+        assert automerge(engine) == 4
+    finally:
+        engine.dispose()
