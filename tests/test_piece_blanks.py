@@ -8,6 +8,7 @@ cannot be told apart, from the whole piece.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,22 @@ def streamed(document: bytes) -> list[object]:
     return list(parse_pubmed_xml(document))
 
 
-def titles(records: list[object]) -> list[str]:
+def titles(records: Sequence[object]) -> list[str]:
     return [r.title for r in records if isinstance(r, Article)]
+
+
+@pytest.fixture
+def whole_again(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry per parse of a whole document: True when it kept every blank."""
+    parses: list[bool] = []
+    read = pubmed_xml._read_article_set
+
+    def spy(document: bytes, name: str, parser: etree.XMLParser) -> list[object]:
+        parses.append(not isinstance(parser, BlankDroppingParser))
+        return read(document, name, parser)  # type: ignore[return-value]
+
+    monkeypatch.setattr(pubmed_xml, "_read_article_set", spy)
+    return parses
 
 
 def test_text_read_from_a_blank_dropping_parse_refuses_where_a_blank_may_be_gone() -> None:
@@ -78,15 +93,7 @@ def test_a_record_whose_blanks_may_be_gone_is_read_again_keeping_them(
     assert titles(records)[1] == expected
 
 
-def test_only_the_risky_record_is_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    whole_again: list[bool] = []
-    read = pubmed_xml._read_article_set
-
-    def spy(document: bytes, name: str, parser: etree.XMLParser) -> list[object]:
-        whole_again.append(not isinstance(parser, BlankDroppingParser))
-        return read(document, name, parser)  # type: ignore[return-value]
-
-    monkeypatch.setattr(pubmed_xml, "_read_article_set", spy)
+def test_only_the_risky_record_is_parsed_again(whole_again: list[bool]) -> None:
     document = article_set(*(article(n, RISKY if n == 5 else SAFE_TITLE) for n in range(1, 9)))
     assert parse_article_set(document, name="piece") == streamed(document)
     assert whole_again == [False]
@@ -110,16 +117,8 @@ def test_only_the_risky_record_is_parsed_again(monkeypatch: pytest.MonkeyPatch) 
     ids=["one-line", "comment", "processing-instruction", "line-70002"],
 )
 def test_a_record_that_cannot_be_cut_out_is_read_with_its_whole_piece(
-    document: bytes, monkeypatch: pytest.MonkeyPatch
+    document: bytes, whole_again: list[bool]
 ) -> None:
-    whole_again: list[bool] = []
-    read = pubmed_xml._read_article_set
-
-    def spy(document: bytes, name: str, parser: etree.XMLParser) -> list[object]:
-        whole_again.append(not isinstance(parser, BlankDroppingParser))
-        return read(document, name, parser)  # type: ignore[return-value]
-
-    monkeypatch.setattr(pubmed_xml, "_read_article_set", spy)
     records = parse_article_set(document, name="piece")
     assert records == streamed(document)
     assert titles(records)[-1] == "Bacillus subtilis"
