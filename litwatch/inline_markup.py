@@ -83,6 +83,18 @@ def plain_text(elem: etree._Element | None) -> str:
     return text_and_markup(elem)[0]
 
 
+def leaf_text(elem: etree._Element) -> str | None:
+    """``elem.text`` of an element read as a leaf (a name, a date part, an id).
+
+    Should it hold a child after all, a blank before it may have been dropped
+    (``" "`` then reads as None), so ``BlankTextDropped`` is raised as for text.
+    """
+    text = elem.text
+    if text is None and len(elem):
+        _check_no_blank_dropped(elem, nested=True)
+    return text
+
+
 def _check_no_blank_dropped(elem: etree._Element, *, nested: bool) -> None:
     """Raise ``BlankTextDropped`` if a blank between words may be missing in ``elem``.
 
@@ -167,7 +179,7 @@ def _math(node: etree._Element) -> tuple[str, str]:
     children = [c for c in node if isinstance(c.tag, str)]
     if name == "semantics" and children:
         return _math(children[0])
-    own = node.text if name == "mtext" else (node.text or "").strip()
+    own = leaf_text(node) if name == "mtext" else (node.text or "").strip()
     own_text = collapse(own or "") if own and own.strip() else (own or "")
     if len(children) >= 2 and name in {"msub", "msup", "msubsup", "munder", "mover"}:
         base_t, base_m = _math(children[0])

@@ -23,7 +23,7 @@ from .article import (
     Qualifier,
     RegistryId,
 )
-from .inline_markup import collapse, plain_text, text_and_markup
+from .inline_markup import collapse, leaf_text, plain_text, text_and_markup
 from .pubdate import full_date, partial_from_parts, partial_from_text
 
 Element = etree._Element
@@ -132,8 +132,9 @@ def leaf_texts(elem: Element) -> dict[str, str]:
     """Leaf children by tag (first of each): the pieces of a date."""
     found: dict[str, str] = {}
     for child in elem:
-        if child.text and child.tag not in found:
-            found[child.tag] = child.text
+        text = leaf_text(child)
+        if text and child.tag not in found:
+            found[child.tag] = text
     return found
 
 
@@ -156,7 +157,7 @@ def read_date(elem: Element | None) -> date | None:
         # dates, and most of them are the same few days.
         year, month, day = elem[0], elem[1], elem[2]
         if year.tag == "Year" and month.tag == "Month" and day.tag == "Day":
-            y, m, d = year.text, month.text, day.text
+            y, m, d = leaf_text(year), leaf_text(month), leaf_text(day)
             if y and m and d:
                 return _full_date(y, m, d)
     found = leaf_texts(elem)
@@ -233,8 +234,9 @@ def read_author(elem: Element) -> Author:
                     if affiliation:
                         affiliations.append(affiliation)
         elif tag == "Identifier":
-            if orcid is None and child.text and (child.get("Source") or "").upper() == "ORCID":
-                orcid = normalise_orcid(child.text)
+            text = leaf_text(child)
+            if orcid is None and text and (child.get("Source") or "").upper() == "ORCID":
+                orcid = normalise_orcid(text)
         elif tag == "CollectiveName":
             collective = plain_text(child) or None
         elif tag == "Affiliation":  # DTDs before 2014 put it straight under Author
@@ -261,6 +263,8 @@ def read_mesh(heading_list: Element) -> tuple[MeshHeading, ...]:
     qualifiers: list[Qualifier] = []
     for elem in heading_list.iter("DescriptorName", "QualifierName"):
         text = elem.text
+        if text is None and len(elem):
+            text = leaf_text(elem)  # a name holding a child: a blank may be gone
         if elem.tag == "DescriptorName":
             if descriptor is not None:
                 headings.append(MeshHeading(*descriptor, tuple(qualifiers)))

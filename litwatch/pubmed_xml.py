@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,8 +67,6 @@ SAFE_PARSING: _ParseOptions = {
 }
 
 _HEAD_SIZE = 64 * 1024
-# libxml2 keeps an element's line in 16 bits: from here on lxml's sourceline is a guess.
-_MAX_EXACT_LINE = 65535
 
 
 class BytesReader(Protocol):
@@ -144,14 +141,32 @@ def parse_article_set(document: bytes, *, name: str) -> list[Article | DeletedCi
     (``BlankTextDropped``: about one record in a thousand), that record is
     read again from its own bytes keeping every blank (or, if they cannot be
     told apart, the whole piece), so the records are always those
-    ``parse_pubmed_xml`` reads. Records must be children of the root; anything
-    else is an ``InputError`` (the import then parses the whole file with
-    ``parse_pubmed_xml``).
+    ``parse_pubmed_xml`` reads. A blank dropped before a comment, CDATA
+    section or processing instruction leaves no trace in the tree, so a piece
+    holding one keeps every blank. Records must be children of the root;
+    anything else is an ``InputError`` (the import then parses the whole file
+    with ``parse_pubmed_xml``).
     """
-    try:
-        return _read_article_set(document, name, BlankDroppingParser(**SAFE_PARSING))
-    except BlankTextDropped:
-        return _read_article_set(document, name, etree.XMLParser(**SAFE_PARSING))
+    if not _holds_hidden_markup(document):
+        try:
+            return _read_article_set(document, name, BlankDroppingParser(**SAFE_PARSING))
+        except BlankTextDropped:
+            pass
+    return _read_article_set(document, name, etree.XMLParser(**SAFE_PARSING))
+
+
+def _holds_hidden_markup(document: bytes) -> bool:
+    """A comment, CDATA section or processing instruction after the document's start.
+
+    Found by the rare ``!`` and ``?`` rather than by ``<``, which is everywhere.
+    """
+    for mark in (b"!", b"?"):
+        at = document.find(mark, 2)  # 2: past the XML declaration's "<?"
+        while at >= 0:
+            if document[at - 1] == ord("<") and not document.startswith(b"DOCTYPE", at + 1):
+                return True
+            at = document.find(mark, at + 1)
+    return False
 
 
 def _read_article_set(
@@ -167,6 +182,7 @@ def _read_article_set(
     _refuse_entity_declarations(root, name)
     records: list[Article | DeletedCitations] = []
     last_pmid: str | None = None
+    starts: list[int] | None = None  # where each record begins, found when first needed
     for elem in root:
         tag = elem.tag
         if tag not in ("PubmedArticle", "PubmedBookArticle", "DeleteCitation"):
@@ -174,7 +190,8 @@ def _read_article_set(
         try:
             item = _record(elem, tag, name, len(records), last_pmid, 0)
         except BlankTextDropped:
-            alone = _keeping_blanks(document, elem)
+            starts = _record_starts(document) if starts is None else starts
+            alone = _keeping_blanks(document, starts, root, len(records))
             line_offset = (source_line(elem) or 1) - 1
             item = _record(alone, tag, name, len(records), last_pmid, line_offset)
         if isinstance(item, Article):
@@ -183,37 +200,58 @@ def _read_article_set(
     return records
 
 
-def _keeping_blanks(document: bytes, record: etree._Element) -> etree._Element:
-    """``record`` parsed again from its own bytes, every blank kept.
+_RECORD_START_TAGS = (b"<PubmedArticle", b"<PubmedBookArticle", b"<DeleteCitation")
 
-    Its bytes run from its start tag, on the line where lxml saw it begin, to
-    its first end tag. Raises ``BlankTextDropped`` when that might not be this
-    record, and the whole document is parsed again: a neighbour on the same
-    line, a comment, CDATA section or processing instruction that could hide a
-    tag, a line beyond the 65,535 libxml2 numbers exactly, another PMID.
+
+def _record_starts(document: bytes) -> list[int]:
+    """Offsets of every record start tag in a document without hidden markup.
+
+    With no comment, CDATA section or processing instruction, a ``<`` always
+    opens markup, so each of these is a start tag.
     """
-    line = source_line(record)
-    before = record.getprevious()
-    if line is None or line >= _MAX_EXACT_LINE:
-        raise BlankTextDropped("record's line unknown")
-    if before is not None and source_line(before) == line:
-        raise BlankTextDropped("record shares its line")
-    if b"<!--" in document or b"<![CDATA[" in document or document.find(b"<?", 1) >= 0:
-        raise BlankTextDropped("document holds markup that could hide a tag")
-    tag = record.tag.encode()
-    line_start = len(document) - len(document.split(b"\n", line - 1)[-1])
-    begin = re.compile(rb"<%s[\s>]" % tag).search(document, line_start)
-    end = document.find(b"</%s>" % tag, begin.start() if begin else 0)
-    if begin is None or end < 0:
-        raise BlankTextDropped("record not found by its line")
+    starts = []
+    for opening in _RECORD_START_TAGS:
+        at = document.find(opening)
+        while at >= 0:
+            if document[at + len(opening) : at + len(opening) + 1] in (
+                b">",
+                b"/",
+                b" ",
+                b"\t",
+                b"\n",
+                b"\r",
+            ):
+                starts.append(at)
+            at = document.find(opening, at + 1)
+    return sorted(starts)
+
+
+def _keeping_blanks(
+    document: bytes, starts: list[int], root: etree._Element, index: int
+) -> etree._Element:
+    """Record ``index`` of ``root`` parsed again from its own bytes, every blank kept.
+
+    They run from the index-th record start tag to its end tag, when the bytes
+    hold exactly as many start tags as the root has records (a record nested
+    in another would not be its child). Otherwise ``BlankTextDropped``, and the
+    whole document is parsed again; so too if the bytes read as another record.
+    """
+    record = root[index]
+    if len(starts) != len(root):
+        raise BlankTextDropped("records not found in the bytes")
+    begin = starts[index]
+    closing = b"</" + record.tag.encode() + b">"
+    end = document.find(closing, begin)  # a later record's: the slice will not parse
+    if end < 0:
+        raise BlankTextDropped("record's end not found")
     try:
         alone = etree.fromstring(
-            document[begin.start() : end + len(tag) + 3], etree.XMLParser(**SAFE_PARSING)
+            document[begin : end + len(closing)], etree.XMLParser(**SAFE_PARSING)
         )
     except etree.XMLSyntaxError:
-        raise BlankTextDropped("record not found by its line") from None
+        raise BlankTextDropped("record's bytes do not parse alone") from None
     if alone.tag != record.tag or _pmid(alone) != _pmid(record):
-        raise BlankTextDropped("record not found by its line")
+        raise BlankTextDropped("record's bytes read as another record")
     return alone
 
 
