@@ -18,8 +18,10 @@ pretty-printing whitespace between elements) may also have lost a blank that
 separated two words, as in ``<i>Bacillus</i> <i>subtilis</i>``: libxml2
 guesses which blanks are formatting, and guesses wrong inside text that
 begins with an element. Where such a blank could have been, reading the text
-raises ``BlankTextDropped``, so the caller parses that document again with
-every blank kept; the text read is never the wrong one.
+(or a name read as a leaf, ``leaf_text``) raises ``BlankTextDropped``, so the
+caller reads that record again with every blank kept. A blank dropped before
+a comment, CDATA section or processing instruction leaves no trace here: the
+caller keeps every blank in a document holding one (``pubmed_xml``).
 """
 
 from __future__ import annotations
