@@ -39,7 +39,9 @@ from .pubmed_fields import RecordError, article_from_book, article_from_pubmed_a
 
 # Elements iterparse stops at. MedlineCitation only counts outside a
 # PubmedArticle (MedlineCitationSet files from the MEDLINE leasing era).
-RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation", "MedlineCitation")
+# The records a PubmedArticleSet holds as its children.
+SET_RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
+RECORD_TAGS = (*SET_RECORD_TAGS, "MedlineCitation")
 # Roots that may legitimately hold no records (efetch of unknown ids).
 EMPTY_OK_ROOTS = frozenset({"PubmedArticleSet", "MedlineCitationSet", "PubmedBookArticleSet"})
 
@@ -185,7 +187,7 @@ def _read_article_set(
     starts: list[int] | None = None  # where each record begins, found when first needed
     for elem in root:
         tag = elem.tag
-        if tag not in ("PubmedArticle", "PubmedBookArticle", "DeleteCitation"):
+        if tag not in SET_RECORD_TAGS:
             raise InputError(name, f"unexpected <{tag}> in PubmedArticleSet")
         try:
             item = _record(elem, tag, name, len(records), last_pmid, 0)
@@ -200,7 +202,8 @@ def _read_article_set(
     return records
 
 
-_RECORD_START_TAGS = (b"<PubmedArticle", b"<PubmedBookArticle", b"<DeleteCitation")
+_RECORD_START_TAGS = tuple(b"<" + tag.encode() for tag in SET_RECORD_TAGS)
+_AFTER_TAG_NAME = frozenset(b"> /\t\n\r")  # what may follow the name in a start tag
 
 
 def _record_starts(document: bytes) -> list[int]:
@@ -213,14 +216,8 @@ def _record_starts(document: bytes) -> list[int]:
     for opening in _RECORD_START_TAGS:
         at = document.find(opening)
         while at >= 0:
-            if document[at + len(opening) : at + len(opening) + 1] in (
-                b">",
-                b"/",
-                b" ",
-                b"\t",
-                b"\n",
-                b"\r",
-            ):
+            after = at + len(opening)
+            if after < len(document) and document[after] in _AFTER_TAG_NAME:
                 starts.append(at)
             at = document.find(opening, at + 1)
     return sorted(starts)
